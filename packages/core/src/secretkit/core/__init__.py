@@ -1,0 +1,31 @@
+"""secretkit: one async API for secrets in AWS, Azure, Vault, files and the environment.
+
+    from secretkit.core import SecretClient
+
+    async with SecretClient(default="file", backends={"file": {"path": "secrets.json"}}) as client:
+        token = await client.get_value("mlflow/auth", field="token")
+"""
+
+from __future__ import annotations
+
+__all__ = (
+    "CachePolicy",
+    "errors",
+    "hookimpl",
+    "Secret",
+    "SecretClient",
+    "SecretRef",
+    "SyncSecretClient",
+)
+
+from . import errors
+from .hookspecs import hookimpl
+from .secret import Secret, SecretRef
+
+
+def __getattr__(name: str) -> str:
+    if name == "__version__":
+        from importlib.metadata import version
+
+        return version("secretkit")
+    raise AttributeError(f"module 'secretkit.core' has no attribute {name!r}")
