@@ -1,9 +1,9 @@
 """secretkit: one async API for secrets in AWS, Azure, Vault, files and the environment.
 
-    from secretkit.core import SecretClient
+from secretkit.core import SecretClient
 
-    async with SecretClient(default="file", backends={"file": {"path": "secrets.json"}}) as client:
-        token = await client.get_value("mlflow/auth", field="token")
+async with SecretClient(default="file", backends={"file": {"path": "secrets.json"}}) as client:
+    token = await client.get_value("mlflow/auth", field="token")
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ __all__ = (
 )
 
 from . import errors
+from .cache import CachePolicy
+from .client import SecretClient, SyncSecretClient
 from .hookspecs import hookimpl
 from .secret import Secret, SecretRef
 

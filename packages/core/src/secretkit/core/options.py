@@ -11,13 +11,11 @@ from __future__ import annotations
 __all__ = ("Options", "is_sensitive", "masked")
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, TypeVar, final
+from typing import Final, TypeVar, final
 
 from .errors import ConfigurationError
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
 
 _T = TypeVar("_T")
 _MISSING: Final = object()
@@ -35,16 +33,20 @@ def is_sensitive(key: str) -> bool:
 
 
 def masked(values: Mapping[str, object]) -> dict[str, object]:
-    """Return a copy of ``values`` with every sensitive-looking option shown as ``****``."""
-    out: dict[str, object] = {}
-    for key, value in values.items():
-        if isinstance(value, dict):
-            out[key] = masked(value)
-        elif is_sensitive(key) and value not in (None, ""):
-            out[key] = "****"
-        else:
-            out[key] = value
-    return out
+    """Return a copy of ``values`` with every sensitive-looking option as ``****``."""
+    return {key: _masked_value(str(key), value) for key, value in values.items()}
+
+
+def _masked_value(key: str, value: object) -> object:
+    if is_sensitive(key):
+        # Everything under a sensitive key is hidden, tables too: the memory
+        # backend's ``secrets`` maps names to values.
+        return value if value is None or value == "" else "****"
+    if isinstance(value, Mapping):
+        return masked(value)
+    if isinstance(value, (list, tuple)):
+        return [_masked_value(key, item) for item in value]
+    return value
 
 
 @final
@@ -74,7 +76,8 @@ class Options:
         self.from_text = from_text
 
     def __repr__(self) -> str:
-        return f"Options({self.instance!r}, {masked(self._values)!r}, source={self.source!r})"
+        shown = masked(self._values)
+        return f"Options({self.instance!r}, {shown!r}, source={self.source!r})"
 
     def __contains__(self, key: object) -> bool:
         return key in self._values
@@ -98,16 +101,19 @@ class Options:
         )
 
     def _take(self, key: str, default: object) -> object:
+        # _MISSING means "absent, use the default": comparing the value with the
+        # default itself would skip the checks when a caller's default is the
+        # very object given (``0``, an interned string).
         self._read.add(key)
-        value = self._values.get(key, _MISSING)
-        if value is _MISSING or value is None:
+        value = self._values.get(key)
+        if value is None:
             if default is _MISSING:
                 raise self.error(key, "is required")
-            return default
+            return _MISSING
         return value
 
     def _wrong(self, key: str, expected: str, value: object) -> ConfigurationError:
-        shown = "a value" if is_sensitive(key) else repr(value)
+        shown = "a value" if is_sensitive(key) else repr(_masked_value(key, value))
         return self.error(
             key, f"expected {expected}, got {shown} ({type(value).__name__})"
         )
@@ -118,8 +124,8 @@ class Options:
         :raises ConfigurationError: missing without a default, or not text
         """
         value = self._take(key, default)
-        if value is default:
-            return value  # type: ignore[return-value]  # the caller's default
+        if value is _MISSING:
+            return default  # type: ignore[return-value]  # the caller's default
         if not isinstance(value, str):
             raise self._wrong(key, "text", value)
         return value
@@ -130,8 +136,8 @@ class Options:
         :raises ConfigurationError: missing without a default, or not an integer
         """
         value = self._take(key, default)
-        if value is default:
-            return value  # type: ignore[return-value]  # the caller's default
+        if value is _MISSING:
+            return default  # type: ignore[return-value]  # the caller's default
         if self.from_text and isinstance(value, str):
             try:
                 return int(value.strip())
@@ -147,8 +153,8 @@ class Options:
         :raises ConfigurationError: missing without a default, or not a number
         """
         value = self._take(key, default)
-        if value is default:
-            return value  # type: ignore[return-value]  # the caller's default
+        if value is _MISSING:
+            return default  # type: ignore[return-value]  # the caller's default
         if self.from_text and isinstance(value, str):
             try:
                 return float(value.strip())
@@ -164,8 +170,8 @@ class Options:
         :raises ConfigurationError: missing without a default, or not a boolean
         """
         value = self._take(key, default)
-        if value is default:
-            return value  # type: ignore[return-value]  # the caller's default
+        if value is _MISSING:
+            return default  # type: ignore[return-value]  # the caller's default
         if self.from_text and isinstance(value, str):
             word = value.strip().lower()
             if word in _TRUE or word in _FALSE:
@@ -175,16 +181,14 @@ class Options:
             raise self._wrong(key, "true or false", value)
         return value
 
-    def get_str_list(
-        self, key: str, default: _T | object = _MISSING
-    ) -> list[str] | _T:
+    def get_str_list(self, key: str, default: _T | object = _MISSING) -> list[str] | _T:
         """Read a list of text (comma-separated when it comes as text).
 
         :raises ConfigurationError: missing without a default, or not a list of text
         """
         value = self._take(key, default)
-        if value is default:
-            return value  # type: ignore[return-value]  # the caller's default
+        if value is _MISSING:
+            return default  # type: ignore[return-value]  # the caller's default
         if isinstance(value, str) and self.from_text:
             return [part.strip() for part in value.split(",") if part.strip()]
         if not isinstance(value, (list, tuple)) or not all(
@@ -201,8 +205,8 @@ class Options:
         :raises ConfigurationError: missing without a default, or not a table
         """
         value = self._take(key, default)
-        if value is default:
-            return value  # type: ignore[return-value]  # the caller's default
+        if value is _MISSING:
+            return default  # type: ignore[return-value]  # the caller's default
         if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
             raise self._wrong(key, "a table", value)
         return dict(value)
@@ -213,8 +217,8 @@ class Options:
         :raises ConfigurationError: missing without a default, or not a path
         """
         value = self._take(key, default)
-        if value is default:
-            return value  # type: ignore[return-value]  # the caller's default
+        if value is _MISSING:
+            return default  # type: ignore[return-value]  # the caller's default
         if isinstance(value, Path):
             return value.expanduser()
         if not isinstance(value, str) or not value:
@@ -228,14 +232,15 @@ class Options:
 
         :raises ConfigurationError: missing without a default, or not one of ``choices``
         """
-        value = self.get_str(key, default)
-        if value is default:
-            return value
+        value = self._take(key, default)
+        if value is _MISSING:
+            return default  # type: ignore[return-value]  # the caller's default
+        if not isinstance(value, str):
+            raise self._wrong(key, "text", value)
         if value not in choices:
-            raise self.error(
-                key, f"expected one of {', '.join(choices)}, got {value!r}"
-            )
-        return value  # type: ignore[return-value]  # checked against choices
+            shown = "a value" if is_sensitive(key) else repr(value)
+            raise self.error(key, f"expected one of {', '.join(choices)}, got {shown}")
+        return value
 
     def done(self) -> None:
         """Raise for every option given that no ``get_*`` call read.

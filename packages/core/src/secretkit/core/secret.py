@@ -1,4 +1,4 @@
-"""``Secret``, a value that never shows itself by accident, and ``SecretRef``, its address.
+"""``Secret``, a value that never shows by accident, and ``SecretRef``, its address.
 
 A reference reads ``[backend://]name[?version=ID|stage=LABEL][#field]``. Names keep
 their own characters (AWS allows ``/_+=.@-``, ARNs have ``:``); ``%``-escapes are
@@ -13,7 +13,6 @@ __all__ = ("Secret", "SecretRef")
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final, NoReturn, final
 
@@ -21,11 +20,15 @@ from .errors import DecodeError, InvalidReference, NotSupported
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from datetime import datetime
 
 _MASK: Final = "****"
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+._-]*")
 _SCHEME_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9+._-]*://")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_BAD_TILDE = re.compile(r"~(?![01])")
+_INDEX = re.compile(r"0|[1-9][0-9]*")
 _ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})|%[0-9A-Fa-f]{2}")
 _QUERY_KEYS: Final = ("version", "stage")
 
@@ -58,6 +61,10 @@ class SecretRef:
             raise InvalidReference(
                 "secret names cannot hold control characters", position=0
             )
+        for part in (self.name, self.version, self.stage, self.field):
+            if part is not None and _SURROGATE.search(part):
+                # Not encodable as UTF-8: no backend could be asked for it.
+                raise InvalidReference("a secret reference cannot hold lone surrogates")
         if self.backend is not None and not _SCHEME.fullmatch(self.backend):
             raise InvalidReference(
                 f"backend name {self.backend!r} must start with a letter and hold "
@@ -89,6 +96,9 @@ class SecretRef:
         bad = _CONTROL.search(text)
         if bad:
             raise _invalid("control character", bad.start())
+        bad = _SURROGATE.search(text)
+        if bad:
+            raise _invalid("lone surrogate", bad.start())
         backend = None
         start = 0
         scheme = _SCHEME_PREFIX.match(text)
@@ -102,19 +112,23 @@ class SecretRef:
         name = _unescape(text, start, name_end)
         if not name:
             raise _invalid("missing secret name", start)
-        if _CONTROL.search(name):
-            raise _invalid("escaped control character in the name", start)
+        bad = _CONTROL.search(name)
+        if bad:
+            at = _origins(text, start, name_end)[len(name[: bad.start()].encode())]
+            raise _invalid("escaped control character in the name", at)
         params = _parse_query(text, query_at + 1, end) if query_at >= 0 else {}
         field = None
         if hash_at >= 0:
             field = _unescape(text, hash_at + 1, len(text))
             if not field:
                 raise _invalid("empty field after '#'", hash_at)
-            if field.startswith("/"):
-                try:
-                    _check_pointer(field)
-                except InvalidReference as exc:
-                    raise _invalid(exc.message, hash_at + 1) from None
+            bad = _BAD_TILDE.search(field) if field.startswith("/") else None
+            if bad:
+                origins = _origins(text, hash_at + 1, len(text))
+                raise _invalid(
+                    "JSON pointer has '~' not followed by 0 or 1",
+                    origins[len(field[: bad.start()].encode())],
+                )
         return cls(
             name=name,
             backend=backend,
@@ -193,7 +207,25 @@ def _unescape(text: str, start: int, end: int) -> str:
     try:
         return out.decode()
     except UnicodeDecodeError as exc:
-        raise _invalid("escapes that are not UTF-8", start + exc.start) from None
+        at = _origins(text, start, end)[exc.start]
+        raise _invalid("escapes that are not UTF-8", at) from None
+
+
+def _origins(text: str, start: int, end: int) -> list[int]:
+    """Give the text position of each byte that ``text[start:end]`` decodes to.
+
+    Only for text whose escapes are already known to be well formed.
+    """
+    origins: list[int] = []
+    pos = start
+    while pos < end:
+        if text[pos] == "%":
+            origins.append(pos)
+            pos += 3
+        else:
+            origins += [pos] * len(text[pos].encode())
+            pos += 1
+    return origins
 
 
 def _escape(value: str, reserved: str) -> str:
@@ -208,7 +240,7 @@ def _escape(value: str, reserved: str) -> str:
 
 
 def _check_pointer(pointer: str) -> None:
-    if re.search(r"~(?![01])", pointer):
+    if _BAD_TILDE.search(pointer):
         raise InvalidReference(
             "JSON pointer has '~' not followed by 0 or 1", position=None
         )
@@ -296,22 +328,30 @@ class Secret:
         try:
             return json.loads(self._value)
         except UnicodeDecodeError:
-            raise self._decode_error("is not UTF-8 text") from None
+            problem = "is not UTF-8 text"
         except ValueError:
-            # No chaining: JSONDecodeError keeps the whole document in ``.doc``.
-            raise self._decode_error("is not JSON") from None
+            problem = "is not JSON"
+        # Raised outside the handler, so neither __cause__ nor __context__ is set:
+        # JSONDecodeError keeps the document in .doc, UnicodeDecodeError in .object.
+        raise self._decode_error(problem)
 
     def _field_text(self, path: str) -> str:
         node = self.json()
         if path.startswith("/"):
             _check_pointer(path)
-            steps = [p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")]
+            steps = [
+                p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")
+            ]
         else:
             steps = [path]
         for step in steps:
             if isinstance(node, dict) and step in node:
                 node = node[step]
-            elif isinstance(node, list) and step.isdigit() and int(step) < len(node):
+            elif (
+                isinstance(node, list)
+                and _INDEX.fullmatch(step)
+                and int(step) < len(node)
+            ):
                 node = node[int(step)]
             else:
                 raise self._decode_error(f"has no field {path!r}")
@@ -357,8 +397,13 @@ class Secret:
 
         mine, theirs = self._value, other._value
         same_kind = isinstance(mine, bytes) == isinstance(theirs, bytes)
-        a = mine if isinstance(mine, bytes) else mine.encode()
-        b = theirs if isinstance(theirs, bytes) else theirs.encode()
+        # surrogatepass: a JSON field can decode to a lone surrogate (\ud800).
+        a = mine if isinstance(mine, bytes) else mine.encode("utf-8", "surrogatepass")
+        b = (
+            theirs
+            if isinstance(theirs, bytes)
+            else theirs.encode("utf-8", "surrogatepass")
+        )
         return hmac.compare_digest(a, b) and same_kind
 
     __hash__ = None  # type: ignore[assignment]  # hashing would fingerprint the value

@@ -1,0 +1,515 @@
+"""The async TTL cache behind every client: ``CachePolicy`` and ``Cache``.
+
+* **Hits** are plain sync code in the client: a route holds its slot, and the
+  slot's ``hot`` secret is set while fresh and cleared at its deadline by an expiry
+  task, so a hit reads no clock, takes no lock, copies and allocates nothing.
+  ``SyncSecretClient`` serves hits on the caller's own thread.
+* **Single flight**: any number of concurrent misses on a key share one backend
+  call. The call runs in the client's task group, so a cancelled waiter does not
+  cancel it for the others; a failure fails every waiter once, and the next call
+  retries.
+* **Refresh-ahead**: in the last ``refresh_ahead`` fraction of its TTL an entry is
+  still served while one background call refreshes it.
+* **Stale-if-error**: when a refresh fails with ``BackendUnavailable``, the old value
+  is served for up to ``max_stale`` seconds past its expiry, asking the backend
+  again at most every ``negative_ttl`` seconds.
+* **Negative caching**: ``SecretNotFound`` is remembered for ``negative_ttl``.
+* **Bounds**: at most ``max_entries`` entries, evicted least-recently-used first
+  (the second-chance approximation, so hits only set a flag); TTLs are shortened
+  by up to ``jitter`` so a fleet does not refresh in lockstep.
+"""
+
+from __future__ import annotations
+
+__all__ = ("DEAD", "Cache", "CachePolicy", "CacheStats")
+
+import heapq
+import itertools
+import logging
+import math
+import random
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final, Generic, TypeVar, final
+
+import anyio
+
+from ._loops import reset_in_child
+from .errors import (
+    BackendUnavailable,
+    ConfigurationError,
+    SecretkitError,
+    SecretNotFound,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Hashable
+
+    from .hookspecs import CacheResult
+    from .secret import Secret
+
+    # Called with True for a background refresh-ahead, False for a miss.
+    Loader = Callable[[bool], Awaitable[tuple[Secret, float | None]]]
+    Spawn = Callable[[Callable[[], Awaitable[None]]], None]
+
+_K = TypeVar("_K", bound="Hashable")
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CachePolicy:
+    """How long secrets are kept and what happens around expiry.
+
+    :param ttl: seconds a fetched value is served without asking the backend again
+        (0 disables caching; concurrent misses still share one call)
+    :param max_stale: seconds past expiry a value may still be served while the
+        backend is unavailable (0: never serve stale)
+    :param refresh_ahead: fraction of the TTL, at its end, in which a background
+        refresh runs while the current value is served (0: no refresh-ahead)
+    :param negative_ttl: seconds a ``SecretNotFound`` is remembered, and the least
+        time between retries while serving stale
+    :param max_entries: the most secrets kept; least recently used go first
+    :param jitter: each TTL is shortened by a random fraction up to this
+    """
+
+    ttl: float = 300.0
+    max_stale: float = 0.0
+    refresh_ahead: float = 0.1
+    negative_ttl: float = 5.0
+    max_entries: int = 10_000
+    jitter: float = 0.1
+
+    def __post_init__(self) -> None:
+        for name in ("ttl", "max_stale", "negative_ttl"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ConfigurationError(
+                    f"cache.{name} must be a number of seconds", key=f"cache.{name}"
+                )
+            if value < 0:
+                raise ConfigurationError(
+                    f"cache.{name} must not be negative", key=f"cache.{name}"
+                )
+        for name in ("refresh_ahead", "jitter"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ConfigurationError(
+                    f"cache.{name} must be a fraction", key=f"cache.{name}"
+                )
+            if not 0 <= value < 1:
+                raise ConfigurationError(
+                    f"cache.{name} must be at least 0 and below 1", key=f"cache.{name}"
+                )
+        if (
+            isinstance(self.max_entries, bool)
+            or not isinstance(self.max_entries, int)
+            or self.max_entries < 1
+        ):
+            raise ConfigurationError(
+                "cache.max_entries must be a whole number of at least 1",
+                key="cache.max_entries",
+            )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CacheStats:
+    """Counters since the client started (or since ``clear()`` for ``size``).
+
+    :param hits: lookups served from the cache (fresh, or during refresh-ahead)
+    :param misses: lookups that had to wait for the backend
+    :param backend_calls: calls made to backends (shared by concurrent misses)
+    :param errors: backend calls that failed
+    :param stale: lookups served a stale value through an outage
+    :param negative_hits: lookups answered by a remembered ``SecretNotFound``
+    :param refreshes: background refresh-ahead calls started
+    :param evictions: entries dropped to stay within ``max_entries``
+    :param size: entries held now
+    """
+
+    hits: int
+    misses: int
+    backend_calls: int
+    errors: int
+    stale: int
+    negative_hits: int
+    refreshes: int
+    evictions: int
+    size: int
+
+
+@final
+class _Slot:
+    """One cached outcome. Routes hold it, so a hit needs no key lookup.
+
+    ``hot`` is the secret while fresh, cleared at ``fresh_until`` by the expiry
+    task: the hit path reads it without a clock. Without the expiry task running,
+    ``hot`` stays ``None`` and lookups take the clocked path.
+    """
+
+    __slots__ = (
+        "error",
+        "expires",
+        "fetched",
+        "fields",
+        "fresh_until",
+        "hits",
+        "hot",
+        "retry_at",
+        "secret",
+        "seen",
+        "stale_until",
+    )
+
+    def __init__(self) -> None:
+        self.hot: Secret | None = None
+        self.secret: Secret | None = None
+        self.error: SecretNotFound | None = None
+        self.fields: dict[str, Secret] = {}
+        self.fetched = self.fresh_until = self.expires = self.stale_until = 0.0
+        self.retry_at = 0.0
+        self.hits = self.seen = 0
+
+
+DEAD: Final = _Slot()  # what a route holds before its first fetch
+
+
+@final
+class _Flight:
+    """One backend call that any number of waiters share."""
+
+    __slots__ = ("abandoned", "done", "error", "secret")
+
+    def __init__(self) -> None:
+        self.done = anyio.Event()
+        self.secret: Secret | None = None
+        self.error: Exception | None = None
+        self.abandoned = False
+
+
+@final
+class Cache(Generic[_K]):
+    """The cache of one client. Keys are hashable; values are ``Secret`` objects.
+
+    :param policy: TTLs and bounds
+    :param clock: monotonic seconds; a test clock may offer ``subscribe(callback)``
+        to wake the expiry task when it jumps
+    :param rand: a ``[0, 1)`` source for jitter
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_clock",
+        "_deadlines",
+        "_flights",
+        "_rand",
+        "_retired_hits",
+        "_seq",
+        "_slots",
+        "_timed",
+        "_wake",
+        "backend_calls",
+        "errors",
+        "evictions",
+        "misses",
+        "negative_hits",
+        "policy",
+        "refreshes",
+        "stale",
+    )
+
+    def __init__(
+        self,
+        policy: CachePolicy,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.policy = policy
+        self._clock = clock
+        self._rand = rand
+        self._slots: dict[_K, _Slot] = {}
+        self._flights: dict[_K, _Flight] = {}
+        self._deadlines: list[tuple[float, int, _Slot]] = []
+        self._seq = itertools.count()
+        self._wake: anyio.Event | None = None
+        self._timed = False
+        self._retired_hits = 0
+        self.misses = self.backend_calls = self.errors = self.stale = 0
+        self.negative_hits = self.refreshes = self.evictions = 0
+        subscribe = getattr(clock, "subscribe", None)
+        if callable(subscribe):
+            subscribe(self.poke)
+        reset_in_child(self)
+
+    def slot(self, key: _K) -> _Slot:
+        """The slot a route should hold for ``key`` (``DEAD`` when none)."""
+        return self._slots.get(key, DEAD)
+
+    def field(self, key: _K, secret: Secret, path: str) -> Secret:
+        """Return ``secret.field(path)``, memoized on the slot while it holds ``secret``.
+
+        :raises DecodeError: not JSON, or no such field
+        """
+        slot = self._slots.get(key)
+        if slot is not None and slot.secret is secret:
+            derived = slot.fields.get(path)
+            if derived is None:
+                derived = slot.fields[path] = secret.field(path)
+            return derived
+        return secret.field(path)
+
+    async def get(
+        self,
+        key: _K,
+        load: Loader,
+        *,
+        ttl: float | None = None,
+        max_age: float | None = None,
+        spawn: Spawn | None = None,
+    ) -> tuple[Secret, CacheResult]:
+        """Return the secret for ``key``, fetching it with ``load`` when needed.
+
+        :param load: fetches the secret; returns it with the backend's lease TTL
+        :param ttl: this entry's TTL instead of the policy's
+        :param max_age: accept a cached value at most this old (a per-call TTL)
+        :param spawn: starts a task in the client's task group; without it, the
+            first waiter runs the fetch itself and refresh-ahead is off
+        :return: the secret and how it was served: ``hit``, ``miss`` or ``stale``
+        :raises SecretkitError: what the backend raised, shared by all waiters
+        """
+        now = self._clock()
+        slot = self._slots.get(key)
+        if slot is not None and (max_age is None or now - slot.fetched < max_age):
+            secret = slot.secret
+            if secret is None:
+                if now < slot.fresh_until and slot.error is not None:
+                    self.negative_hits += 1
+                    raise slot.error.with_traceback(None)
+            elif now < slot.fresh_until:
+                slot.hits += 1
+                return secret, "hit"
+            elif now < slot.expires and spawn is not None:
+                if key not in self._flights:
+                    self.refreshes += 1
+                    self._start(key, load, ttl, spawn, refresh=True)
+                slot.hits += 1
+                return secret, "hit"
+            elif now < slot.retry_at and now < slot.stale_until:
+                self.stale += 1
+                return secret, "stale"
+        self.misses += 1
+        while True:
+            flight = self._flights.get(key)
+            if flight is None:
+                flight = self._start(key, load, ttl, spawn)
+                if spawn is None:
+                    await self._run(key, flight, load, ttl)
+            await flight.done.wait()
+            if not flight.abandoned:
+                break
+        if flight.secret is not None:
+            return flight.secret, "miss"
+        error = flight.error
+        assert error is not None  # a finished, kept flight has one or the other
+        if isinstance(error, BackendUnavailable):
+            slot = self._slots.get(key)
+            if slot is not None and slot.secret is not None:
+                if self._clock() < slot.stale_until:
+                    self.stale += 1
+                    _log.warning(
+                        "serving a stale value: %s (%s)", error, type(error).__name__
+                    )
+                    return slot.secret, "stale"
+        raise error
+
+    def _start(
+        self,
+        key: _K,
+        load: Loader,
+        ttl: float | None,
+        spawn: Spawn | None,
+        *,
+        refresh: bool = False,
+    ) -> _Flight:
+        flight = _Flight()
+        if spawn is not None:  # may raise when the client is closing: register after
+            spawn(lambda: self._run(key, flight, load, ttl, refresh=refresh))
+        self._flights[key] = flight
+        return flight
+
+    async def _run(
+        self,
+        key: _K,
+        flight: _Flight,
+        load: Loader,
+        ttl: float | None,
+        *,
+        refresh: bool = False,
+    ) -> None:
+        self.backend_calls += 1
+        try:
+            secret, lease = await load(refresh)
+        except anyio.get_cancelled_exc_class():
+            flight.abandoned = True
+            raise
+        except SecretkitError as exc:
+            self.errors += 1
+            flight.error = exc
+            if self._flights.get(key) is flight:
+                self._failed(key, exc)
+        except Exception as exc:  # a backend bug: still fail every waiter, once
+            self.errors += 1
+            flight.error = exc
+        except BaseException:
+            flight.abandoned = True
+            raise
+        else:
+            flight.secret = secret
+            if self._flights.get(key) is flight:
+                life = self.policy.ttl if ttl is None else ttl
+                self._store(key, secret, life if lease is None else min(life, lease))
+        finally:
+            if self._flights.get(key) is flight:
+                del self._flights[key]
+            flight.done.set()
+
+    def _renew(self, key: _K) -> _Slot:
+        """The slot for ``key``, cleared for new contents and moved to the back."""
+        slot = self._slots.pop(key, None) or _Slot()
+        slot.hot = None  # first: a reader on another thread must not see a mix
+        slot.fields = {}
+        slot.retry_at = 0.0
+        self._slots[key] = slot
+        return slot
+
+    def _store(self, key: _K, secret: Secret, ttl: float) -> None:
+        policy = self.policy
+        now = self._clock()
+        life = ttl * (1.0 - policy.jitter * self._rand())
+        slot = self._renew(key)
+        slot.secret, slot.error, slot.fetched = secret, None, now
+        slot.fresh_until = now + life * (1.0 - policy.refresh_ahead)
+        slot.expires = now + life
+        slot.stale_until = slot.expires + policy.max_stale
+        self._arm(slot, now)
+        if len(self._slots) > policy.max_entries:
+            self._evict()
+
+    def _failed(self, key: _K, error: SecretkitError) -> None:
+        now = self._clock()
+        if isinstance(error, SecretNotFound):
+            slot = self._renew(key)
+            slot.secret, slot.error, slot.fetched = None, error, now
+            slot.fresh_until = slot.expires = slot.stale_until = (
+                now + self.policy.negative_ttl
+            )
+            if len(self._slots) > self.policy.max_entries:
+                self._evict()
+            return
+        slot = self._slots.get(key)
+        if slot is not None and slot.secret is not None:
+            # Keep serving what we have without asking again for a while;
+            # past expiry only an outage (BackendUnavailable) may serve stale.
+            retry_at = now + self.policy.negative_ttl
+            if isinstance(error, BackendUnavailable):
+                slot.retry_at = retry_at
+            if now < slot.expires:
+                slot.fresh_until = min(slot.expires, retry_at)
+                self._arm(slot, now)
+
+    def _arm(self, slot: _Slot, now: float) -> None:
+        """Make ``slot`` servable without a clock until its ``fresh_until``."""
+        if not self._timed or slot.secret is None or now >= slot.fresh_until:
+            return
+        entry = (slot.fresh_until, next(self._seq), slot)
+        heapq.heappush(self._deadlines, entry)
+        slot.hot = slot.secret
+        if self._deadlines[0] is entry and self._wake is not None:
+            self._wake.set()
+
+    def _retire(self, slot: _Slot) -> None:
+        slot.hot = None
+        self._retired_hits += slot.hits
+        slot.hits = slot.seen = 0
+
+    def _evict(self) -> None:
+        slots = self._slots
+        while len(slots) > self.policy.max_entries:
+            key = next(iter(slots))
+            slot = slots.pop(key)
+            if slot.hits != slot.seen:  # used since the last sweep: second chance
+                slot.seen = slot.hits
+                slots[key] = slot
+            else:
+                self._retire(slot)
+                self.evictions += 1
+
+    async def run_expiry(self) -> None:
+        """Clear each slot's ``hot`` secret at its deadline, until cancelled.
+
+        Runs in the client's task group; while it runs, hits need no clock.
+        """
+        self._timed = True
+        now = self._clock()
+        for slot in self._slots.values():
+            self._arm(slot, now)
+        try:
+            while True:
+                self._wake = anyio.Event()
+                now = self._clock()
+                heap = self._deadlines
+                while heap and heap[0][0] <= now:
+                    _, _, slot = heapq.heappop(heap)
+                    if slot.fresh_until <= now:
+                        slot.hot = None
+                delay = heap[0][0] - now if heap else math.inf
+                with anyio.move_on_after(delay):
+                    await self._wake.wait()
+        finally:
+            self._stop_timing()
+
+    def _stop_timing(self) -> None:
+        self._timed = False
+        self._wake = None
+        self._deadlines.clear()
+        for slot in self._slots.values():
+            slot.hot = None
+
+    def poke(self) -> None:
+        """Wake the expiry task to look at the clock again (a test clock jumped)."""
+        if self._wake is not None:
+            self._wake.set()
+
+    def after_fork_in_child(self) -> None:
+        """Forget the parent's tasks: running fetches and the expiry task."""
+        self._flights = {}
+        self._stop_timing()
+
+    def invalidate(self, key: _K) -> None:
+        """Forget ``key``; a fetch already running for it will not be stored."""
+        slot = self._slots.pop(key, None)
+        if slot is not None:
+            self._retire(slot)
+        self._flights.pop(key, None)
+
+    def clear(self) -> None:
+        """Forget everything; fetches already running will not be stored."""
+        for slot in self._slots.values():
+            self._retire(slot)
+        self._slots.clear()
+        self._flights.clear()
+
+    def stats(self) -> CacheStats:
+        """Return a snapshot of the counters."""
+        slots = list(self._slots.values())
+        return CacheStats(
+            hits=self._retired_hits + sum(slot.hits for slot in slots),
+            misses=self.misses,
+            backend_calls=self.backend_calls,
+            errors=self.errors,
+            stale=self.stale,
+            negative_hits=self.negative_hits,
+            refreshes=self.refreshes,
+            evictions=self.evictions,
+            size=len(slots),
+        )
