@@ -132,6 +132,9 @@ async def on_asyncio(func: Callable[[], Coroutine[object, object, _T]]) -> _T:
     return future.result()
 
 
+_abandoned: list[object] = []  # a forked child's inherited portals, kept from GC
+
+
 class LoopThread:
     """One background event-loop thread for blocking callers, via anyio's portal.
 
@@ -157,6 +160,10 @@ class LoopThread:
             return portal
         with self._lock:
             if self._portal is None or self._pid != os.getpid():
+                if self._cm is not None:
+                    # The parent's portal: closing it here would wait forever on a
+                    # thread the child does not have, so it is never closed.
+                    _abandoned.append(self._cm)
                 self._cm = anyio.from_thread.start_blocking_portal(self._backend)
                 self._portal = self._cm.__enter__()
                 self._pid = os.getpid()

@@ -240,6 +240,18 @@ class SecretClient:
             backend._limiter = self._limiter
         return _Instance(backend, factory.runs, spec.ttl)
 
+    def backend(self, name: str | None = None) -> Backend:
+        """Return the backend object of an instance (default: the default backend).
+
+        :raises BackendNotFound: not configured and not an installed type
+        """
+        return self._instance(self.default if name is None else name).backend
+
+    @property
+    def backend_names(self) -> tuple[str, ...]:
+        """The configured backend instance names."""
+        return tuple(self.settings.backends)
+
     def _instance(self, name: str) -> _Instance:
         found = self._instances.get(name)
         if found is None:
@@ -526,13 +538,12 @@ class SecretClient:
         polled through the cache every ``interval`` seconds (default: the
         refresh-ahead share of the TTL, at least one second), so many watchers cost
         the backend no more than the cache's own refreshes. An outage
-        (``BackendUnavailable``) is logged and waited out.
+        (``BackendUnavailable``) is logged and waited out. Close it when done
+        (``async with contextlib.aclosing(client.watch(ref)) as changes:``).
 
         :param interval: seconds between polls
         """
         route = self._route(ref)
-        current = await self.get(ref)
-        yield current
         instance = self._instances[route.instance]
         policy = self._cache.policy
         life = instance.ttl if instance.ttl is not None else policy.ttl
@@ -541,30 +552,38 @@ class SecretClient:
             if interval is not None
             else max(1.0, life * max(policy.refresh_ahead, 0.1))
         )
-        try:
+        try:  # subscribe before the first read, so no change falls in between
             if instance.runs == "asyncio" and running_trio():
                 raise instance.backend._unsupported("watch across the trio bridge")
             changes = instance.backend.watch(route.ref)
         except SecretkitError:
             changes = None
-        while True:
-            if changes is not None:
+        current = await self.get(ref)
+        yield current
+        try:
+            while True:
+                if changes is not None:
+                    try:
+                        await anext(changes)
+                    except StopAsyncIteration:
+                        changes = None
+                        continue
+                    await self.invalidate(ref)
+                else:
+                    await anyio.sleep(every)
                 try:
-                    await anext(changes)
-                except StopAsyncIteration:
-                    changes = None
+                    latest = await self.get(ref)
+                except BackendUnavailable as exc:
+                    _log.warning("watching %s: %s; will retry", route.ref, exc)
                     continue
-                await self.invalidate(ref)
-            else:
-                await anyio.sleep(every)
-            try:
-                latest = await self.get(ref)
-            except BackendUnavailable as exc:
-                _log.warning("watching %s: %s; will retry", route.ref, exc)
-                continue
-            if latest.version != current.version or latest != current:
-                current = latest
-                yield current
+                if latest.version != current.version or latest != current:
+                    current = latest
+                    yield current
+        finally:
+            close = getattr(changes, "aclose", None)
+            if close is not None:
+                with anyio.CancelScope(shield=True):
+                    await close()
 
     # -- lifetime ------------------------------------------------------------
 

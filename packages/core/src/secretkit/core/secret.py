@@ -28,7 +28,6 @@ _SCHEME_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9+._-]*://")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _BAD_TILDE = re.compile(r"~(?![01])")
-_INDEX = re.compile(r"0|[1-9][0-9]*")
 _ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})|%[0-9A-Fa-f]{2}")
 _QUERY_KEYS: Final = ("version", "stage")
 
@@ -61,10 +60,8 @@ class SecretRef:
             raise InvalidReference(
                 "secret names cannot hold control characters", position=0
             )
-        for part in (self.name, self.version, self.stage, self.field):
-            if part is not None and _SURROGATE.search(part):
-                # Not encodable as UTF-8: no backend could be asked for it.
-                raise InvalidReference("a secret reference cannot hold lone surrogates")
+        if _SURROGATE.search(f"{self.name}{self.version}{self.stage}{self.field}"):
+            raise InvalidReference("a secret reference cannot hold lone surrogates")
         if self.backend is not None and not _SCHEME.fullmatch(self.backend):
             raise InvalidReference(
                 f"backend name {self.backend!r} must start with a letter and hold "
@@ -93,12 +90,8 @@ class SecretRef:
             raise InvalidReference(
                 f"a secret reference is text, not {type(text).__name__}"
             )
-        bad = _CONTROL.search(text)
-        if bad:
-            raise _invalid("control character", bad.start())
-        bad = _SURROGATE.search(text)
-        if bad:
-            raise _invalid("lone surrogate", bad.start())
+        if bad := _CONTROL.search(text) or _SURROGATE.search(text):
+            raise _invalid(f"character {bad.group()!r}", bad.start())
         backend = None
         start = 0
         scheme = _SCHEME_PREFIX.match(text)
@@ -112,9 +105,8 @@ class SecretRef:
         name = _unescape(text, start, name_end)
         if not name:
             raise _invalid("missing secret name", start)
-        bad = _CONTROL.search(name)
-        if bad:
-            at = _origins(text, start, name_end)[len(name[: bad.start()].encode())]
+        if bad := _CONTROL.search(name):
+            at = _position(text, start, len(name[: bad.start()].encode()))
             raise _invalid("escaped control character in the name", at)
         params = _parse_query(text, query_at + 1, end) if query_at >= 0 else {}
         field = None
@@ -122,13 +114,9 @@ class SecretRef:
             field = _unescape(text, hash_at + 1, len(text))
             if not field:
                 raise _invalid("empty field after '#'", hash_at)
-            bad = _BAD_TILDE.search(field) if field.startswith("/") else None
-            if bad:
-                origins = _origins(text, hash_at + 1, len(text))
-                raise _invalid(
-                    "JSON pointer has '~' not followed by 0 or 1",
-                    origins[len(field[: bad.start()].encode())],
-                )
+            if field.startswith("/") and (bad := _BAD_TILDE.search(field)):
+                at = _position(text, hash_at + 1, len(field[: bad.start()].encode()))
+                raise _invalid("JSON pointer has '~' not followed by 0 or 1", at)
         return cls(
             name=name,
             backend=backend,
@@ -207,25 +195,17 @@ def _unescape(text: str, start: int, end: int) -> str:
     try:
         return out.decode()
     except UnicodeDecodeError as exc:
-        at = _origins(text, start, end)[exc.start]
+        at = _position(text, start, exc.start)
         raise _invalid("escapes that are not UTF-8", at) from None
 
 
-def _origins(text: str, start: int, end: int) -> list[int]:
-    """Give the text position of each byte that ``text[start:end]`` decodes to.
-
-    Only for text whose escapes are already known to be well formed.
-    """
-    origins: list[int] = []
+def _position(text: str, start: int, skip: int) -> int:
+    # Where in ``text`` byte ``skip`` of the decoded ``text[start:]`` was written.
     pos = start
-    while pos < end:
-        if text[pos] == "%":
-            origins.append(pos)
-            pos += 3
-        else:
-            origins += [pos] * len(text[pos].encode())
-            pos += 1
-    return origins
+    while skip > 0:
+        skip -= 1 if text[pos] == "%" else len(text[pos].encode())
+        pos += 3 if text[pos] == "%" else 1
+    return pos
 
 
 def _escape(value: str, reserved: str) -> str:
@@ -331,8 +311,7 @@ class Secret:
             problem = "is not UTF-8 text"
         except ValueError:
             problem = "is not JSON"
-        # Raised outside the handler, so neither __cause__ nor __context__ is set:
-        # JSONDecodeError keeps the document in .doc, UnicodeDecodeError in .object.
+        # Raised out here so no __context__ keeps the value (in .doc or .object).
         raise self._decode_error(problem)
 
     def _field_text(self, path: str) -> str:
@@ -347,12 +326,8 @@ class Secret:
         for step in steps:
             if isinstance(node, dict) and step in node:
                 node = node[step]
-            elif (
-                isinstance(node, list)
-                and _INDEX.fullmatch(step)
-                and int(step) < len(node)
-            ):
-                node = node[int(step)]
+            elif isinstance(node, list) and step in map(str, range(len(node))):
+                node = node[int(step)]  # RFC 6901: ASCII digits, no leading zeros
             else:
                 raise self._decode_error(f"has no field {path!r}")
         if isinstance(node, str):
@@ -397,13 +372,9 @@ class Secret:
 
         mine, theirs = self._value, other._value
         same_kind = isinstance(mine, bytes) == isinstance(theirs, bytes)
-        # surrogatepass: a JSON field can decode to a lone surrogate (\ud800).
-        a = mine if isinstance(mine, bytes) else mine.encode("utf-8", "surrogatepass")
-        b = (
-            theirs
-            if isinstance(theirs, bytes)
-            else theirs.encode("utf-8", "surrogatepass")
-        )
+        how = ("utf-8", "surrogatepass")  # a JSON "\ud800" is a lone surrogate
+        a = mine if isinstance(mine, bytes) else mine.encode(*how)
+        b = theirs if isinstance(theirs, bytes) else theirs.encode(*how)
         return hmac.compare_digest(a, b) and same_kind
 
     __hash__ = None  # type: ignore[assignment]  # hashing would fingerprint the value

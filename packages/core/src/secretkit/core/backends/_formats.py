@@ -101,7 +101,7 @@ def load(
     except UnicodeDecodeError as exc:
         problem = f"is not UTF-8 text (byte {exc.start})"
     except _Malformed as exc:
-        problem = f"is not valid {fmt.upper()}{exc.where}; fix its syntax there"
+        problem = f"is not valid {fmt.upper()}{exc.where}; fix its syntax"
     del raw
     if isinstance(table, dict):
         return info, table
@@ -197,6 +197,8 @@ def _parse_json(text: str) -> object:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise _Malformed(exc.lineno, exc.colno) from None
+    except (ValueError, RecursionError):  # a number too long, nesting too deep
+        raise _Malformed(None) from None
 
 
 def _parse_toml(text: str) -> object:
@@ -209,20 +211,23 @@ def _parse_toml(text: str) -> object:
         raise _Malformed(
             int(where[1]) if where else None, int(where[2]) if where else None
         ) from None
+    except (ValueError, RecursionError):
+        raise _Malformed(None) from None
 
 
 def _parse_yaml(text: str) -> object:
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C one when built
     try:
-        data = yaml.load(text, Loader=loader)
+        # Not CSafeLoader: libyaml overflows the C stack on deep nesting and
+        # crashes the process; secrets files are small enough for pure Python.
+        data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         if mark is None:
             raise _Malformed(None) from None
         raise _Malformed(mark.line + 1, mark.column + 1) from None
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError, RecursionError):
         raise _Malformed(None) from None
     return {} if data is None else data  # an empty document is an empty table
 

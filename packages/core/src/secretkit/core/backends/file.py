@@ -22,7 +22,7 @@ import os
 import stat
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, final
+from typing import TYPE_CHECKING, final
 
 import anyio
 
@@ -32,33 +32,23 @@ from secretkit.core.errors import (
     BackendUnavailable,
     ConfigurationError,
     DecodeError,
-    InvalidReference,
     SecretNotFound,
 )
 
-from . import _formats
+from . import _directory, _formats
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 
     from secretkit.core.secret import SecretRef
 
 _log = logging.getLogger(__name__)
-_DATA_LINK: Final = "..data"
-_SWAP_RETRIES: Final = 5
 
 _Stamp = tuple[int, int, int]
 
 
 def _stamp(info: os.stat_result) -> _Stamp:
     return (info.st_mtime_ns, info.st_size, info.st_ino)
-
-
-def _data_version(root: Path) -> str | None:
-    try:
-        return os.readlink(root / _DATA_LINK)
-    except OSError:  # no link: not a Kubernetes mount
-        return None
 
 
 @final
@@ -167,7 +157,7 @@ class FileBackend(Backend):
         kind = "directory" if fmt == "dir" else "file"
         return f"{kind} {self._path} ({fmt}, {count} secrets)"
 
-    async def watch(self, ref: SecretRef) -> AsyncIterator[None]:
+    async def watch(self, ref: SecretRef) -> AsyncGenerator[None]:
         """Yield whenever the file, or in a directory ``..data`` or the entry, changes.
 
         Polls ``stat`` every ``watch_interval`` seconds from the first ``anext``;
@@ -235,91 +225,34 @@ class FileBackend(Backend):
             )
         try:
             value = _formats.to_value(node)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):
             raise self._unjsonable(ref.name) from None
         return SecretValue(value=value, version=snapshot.version)
 
     def _read_entry(self, ref: SecretRef) -> SecretValue:
-        root = self._path
-        entry = root / self._entry(ref.name)
-        with self._os_errors(root, ref.name):
-            os.stat(root)  # a missing directory is an outage, not a missing secret
-        with self._os_errors(entry, ref.name):
-            for _ in range(_SWAP_RETRIES):
-                before = _data_version(root)
-                try:
-                    with entry.open("rb") as file:
-                        info = os.fstat(file.fileno())
-                        data = file.read()
-                except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-                    if _data_version(root) == before:
-                        raise SecretNotFound(
-                            f"secret {ref.name!r} not found: no file {entry}",
-                            ref=ref.name,
-                            backend=self.name,
-                        ) from None
-                    continue  # Kubernetes swapped ..data mid-read
-                if _data_version(root) == before:
-                    break
-            else:
-                raise BackendUnavailable(
-                    f"{root} kept changing while reading {ref.name!r}; try again",
-                    ref=ref.name,
-                    backend=self.name,
-                )
-        version = before if before is not None else str(info.st_mtime_ns)
+        with self._os_errors(self._path, ref.name):
+            os.stat(self._path)  # a missing directory is an outage, not a secret
+            value, version = _directory.read(self._path, ref.name, backend=self.name)
         self._check_version(ref, version)
-        try:
-            value: str | bytes = data.decode("utf-8")
-        except UnicodeDecodeError:
-            value = data  # binary secrets stay bytes
         return SecretValue(value=value, version=version)
 
     def _names(self) -> tuple[str, ...]:
         if self._mode() != "dir":
             return tuple(_formats.names(self._load().table))
-        found: list[str] = []
-        seen: set[tuple[int, int]] = set()
-
-        def visit(directory: str, prefix: str) -> None:
-            info = os.stat(directory)
-            if (info.st_dev, info.st_ino) in seen:  # a symlink loop
-                return
-            seen.add((info.st_dev, info.st_ino))
-            with os.scandir(directory) as entries:
-                for item in entries:
-                    if item.name.startswith(".."):  # Kubernetes' own entries
-                        continue
-                    if item.is_dir():
-                        visit(item.path, f"{prefix}{item.name}/")
-                    elif item.is_file():
-                        found.append(f"{prefix}{item.name}")
-
         with self._os_errors(self._path):
-            visit(str(self._path), "")
-        return tuple(sorted(found))
+            return tuple(_directory.names(self._path))
 
     def _probe(self, name: str) -> object:
         try:
             info = os.stat(self._path)
             if stat.S_ISDIR(info.st_mode) and self._format in ("auto", "dir"):
-                version = _data_version(self._path)
+                version = _directory.data_version(self._path)
                 if version is not None:
                     return version
-                info = os.stat(self._path / self._entry(name))
+                info = os.stat(_directory.entry(self._path, name, backend=self.name))
         except OSError:  # absent, perhaps mid-swap: a state of its own
             return None
         return _stamp(info)
-
-    def _entry(self, name: str) -> str:
-        if any(part in ("", ".") or part.startswith("..") for part in name.split("/")):
-            raise InvalidReference(
-                f"secret name {name!r} is not a path inside {self._path}: no leading "
-                "'/', and no empty, '.' or '..'-prefixed parts",
-                ref=name,
-                backend=self.name,
-            )
-        return name
 
     def _check_version(self, ref: SecretRef, version: str) -> None:
         if ref.stage is not None or (

@@ -22,7 +22,7 @@ from secretkit.core.backend import Backend, SecretValue
 from secretkit.core.errors import NotSupported, SecretNotFound
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Mapping, Sequence
+    from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 
     from secretkit.core.errors import BackendError
     from secretkit.core.secret import SecretRef
@@ -54,6 +54,15 @@ def _encode(name: str, value: object) -> str | bytes:
     )
 
 
+def _index(version: str, count: int) -> int | None:
+    # Version "N" is list index N-1; compare lengths first so int() stays cheap.
+    if _VERSION.fullmatch(version) and len(version) <= len(str(count)):
+        number = int(version)
+        if number <= count:
+            return number - 1
+    return None
+
+
 @final
 class MemoryBackend(Backend):
     """Secrets in a dict, with version history and push notifications.
@@ -80,6 +89,7 @@ class MemoryBackend(Backend):
         self.fail_with = None
         self._history: dict[str, list[_Version]] = {}
         self._changed: dict[str, anyio.Event] = {}
+        self._generations: dict[str, int] = {}  # changes per name, for watchers
         for key, value in (secrets or {}).items():
             self.set(key, value)
 
@@ -106,20 +116,22 @@ class MemoryBackend(Backend):
         """
         self.calls += 1
         if self.fail_with is not None:
-            raise self.fail_with
+            # A fresh traceback each time: re-raising one instance would grow it.
+            raise self.fail_with.with_traceback(None)
         versions = self._history.get(ref.name)
         if not versions:
             raise self._missing(ref.name)
         index = len(versions) - 1
         if ref.version is not None:
-            if not _VERSION.fullmatch(ref.version) or int(ref.version) > len(versions):
+            found = _index(ref.version, len(versions))
+            if found is None:
                 raise SecretNotFound(
                     f"secret {ref.name!r} has no version {ref.version!r} "
                     f"(versions 1 to {len(versions)})",
                     ref=ref.name,
                     backend=self.name,
                 )
-            index = int(ref.version) - 1
+            index = found
         if ref.stage is not None and (
             ref.stage != _CURRENT or index != len(versions) - 1
         ):
@@ -171,18 +183,20 @@ class MemoryBackend(Backend):
         """Return ``memory (N secrets)``; it cannot fail."""
         return f"memory ({len(self._history)} secrets)"
 
-    async def watch(self, ref: SecretRef) -> AsyncIterator[None]:
-        """Yield after each put or delete of ``ref.name``, from the first ``anext`` on.
+    def watch(self, ref: SecretRef) -> AsyncGenerator[None]:
+        """Yield once per put or delete of ``ref.name`` made after this call.
 
         Changes made while the consumer is busy are coalesced into one wake-up.
 
         :param ref: names the secret to watch
         """
-        changed = self._event(ref.name)
+        return self._changes(ref.name, self._generations.get(ref.name, 0))
+
+    async def _changes(self, name: str, seen: int) -> AsyncGenerator[None]:
         while True:
-            await changed.wait()
-            # Take the next event before yielding, so no change is missed meanwhile.
-            changed = self._event(ref.name)
+            while self._generations.get(name, 0) == seen:
+                await self._event(name).wait()
+            seen = self._generations[name]
             yield None
 
     def _store(self, name: str, value: object, *, create: bool) -> SecretValue:
@@ -223,6 +237,7 @@ class MemoryBackend(Backend):
         return event
 
     def _notify(self, name: str) -> None:
+        self._generations[name] = self._generations.get(name, 0) + 1
         event = self._changed.pop(name, None)
         if event is not None:
             event.set()
