@@ -1,4 +1,4 @@
-"""Developer tasks. ``python3 -m pip install nox uv`` once, then ``python3 -m nox -s tests``."""
+"""Developer tasks. Once: ``python3 -m pip install nox uv``; then ``python3 -m nox``."""
 
 from __future__ import annotations
 

@@ -71,7 +71,7 @@ class TestSingleFlight:
     async def test_unentered_client_survives_a_cancelled_leader(
         self, counting, clock
     ) -> None:
-        """Without a task group, a cancelled first caller hands the fetch to a waiter."""
+        """Without a task group, a cancelled first caller hands over to a waiter."""
         counting.gate = anyio.Event()
         client = _client(counting, clock)
         got: list[Secret] = []

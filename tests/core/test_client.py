@@ -27,8 +27,6 @@ from secretkit.core.hookspecs import FetchEvent
 from secretkit.core.plugins import Registry
 from secretkit.core.secret import SecretRef
 
-from .fakes import CountingBackend
-
 
 class TestRouting:
     async def test_default_is_the_only_backend(self, counting) -> None:
@@ -61,7 +59,7 @@ class TestRouting:
             assert await client.get_value("mlflow/auth") == "tok"
 
     def test_unknown_backend_names_installed_ones_and_the_extra(self) -> None:
-        """A reference to an unknown backend says what is installed and what to install."""
+        """An unknown backend's error says what is installed and what to get."""
         client = SecretClient(backends={"m": {"type": "memory"}})
         with pytest.raises(BackendNotFound) as caught:
             anyio.run(client.get, "aws://db/main")
@@ -76,7 +74,7 @@ class TestRouting:
 
     def test_unknown_option_is_a_configuration_error(self) -> None:
         """An option the backend does not know fails at construction, naming it."""
-        with pytest.raises(ConfigurationError, match="backends.m.colour"):
+        with pytest.raises(ConfigurationError, match=r"backends\.m\.colour"):
             SecretClient(backends={"m": {"type": "memory", "colour": "blue"}})
 
     async def test_bad_reference(self, counting) -> None:
@@ -304,7 +302,7 @@ class TestSyncClient:
                 raise AssertionError("a cache hit went to the loop thread")
 
             original = client._thread.call
-            client._thread.call = forbidden  # type: ignore[method-assign]
+            client._thread.call = forbidden  # type: ignore[method-assign,assignment]
             for _ in range(100):
                 assert client.get("a").version == "1"
                 assert client.get_value("a#user") == "u"
@@ -415,20 +413,23 @@ class TestFork:
         pid = os.fork()
         if pid == 0:  # the child: report and leave without running pytest's cleanup
             try:
-                cached = client.get_value("a")
-                fresh = client.get_value("b")
-                other = client._thread.portal() is not parent_thread
-                os.write(write, f"{cached}|{fresh}|{other}".encode())
+                child = [
+                    str(client.get_value("a")),
+                    str(client.get_value("b")),
+                    str(client._thread.portal() is not parent_thread),
+                ]
+                os.write(write, "|".join(child).encode())
             finally:
                 os._exit(0)
         os.close(write)
         with os.fdopen(read) as pipe:
             report = pipe.read()
         os.waitpid(pid, 0)
-        cached, fresh, other = report.split("|")
+        cached, fresh, new_thread = report.split("|")
         assert cached == f"a@{parent}"  # the parent's cache came along
-        assert fresh.startswith("b@") and fresh != f"b@{parent}"  # new connections
-        assert other == "True"
+        assert fresh.startswith("b@")
+        assert fresh != f"b@{parent}"  # a new backend object: new connections
+        assert new_thread == "True"
         client.close()
 
 

@@ -2,7 +2,8 @@
 
 from secretkit.core import SecretClient
 
-async with SecretClient(default="file", backends={"file": {"path": "secrets.json"}}) as client:
+backends = {"file": {"path": "secrets.json"}}
+async with SecretClient(default="file", backends=backends) as client:
     token = await client.get_value("mlflow/auth", field="token")
 """
 

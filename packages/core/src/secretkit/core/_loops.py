@@ -20,6 +20,7 @@ __all__ = (
 )
 
 import asyncio
+import contextlib
 import os
 import sys
 import threading
@@ -114,10 +115,9 @@ async def on_asyncio(func: Callable[[], Coroutine[object, object, _T]]) -> _T:
     done = trio.Event()
 
     def wake(_: object) -> None:
-        try:
+        # The trio run may have ended first; then nobody is waiting.
+        with contextlib.suppress(trio.RunFinishedError):
             token.run_sync_soon(done.set)
-        except trio.RunFinishedError:  # the trio run ended first; nobody is waiting
-            pass
 
     async def start() -> _T:
         return await func()

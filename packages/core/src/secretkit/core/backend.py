@@ -1,4 +1,4 @@
-"""What a backend author implements: ``Backend``, ``SecretValue`` and ``BackendFactory``.
+"""What a backend author implements: ``Backend``, ``SecretValue``, ``BackendFactory``.
 
 A backend is an async object with one required method, :meth:`Backend.fetch`. The
 optional ones (``fetch_many``, ``put``, ``delete``, ``list``, ``check``, ``watch``)

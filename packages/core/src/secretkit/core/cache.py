@@ -43,14 +43,15 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Hashable
+    from collections.abc import Awaitable, Callable, Coroutine, Hashable
+    from typing import Any
 
     from .hookspecs import CacheResult
     from .secret import Secret
 
     # Called with True for a background refresh-ahead, False for a miss.
     Loader = Callable[[bool], Awaitable[tuple[Secret, float | None]]]
-    Spawn = Callable[[Callable[[], Awaitable[None]]], None]
+    Spawn = Callable[[Callable[[], Coroutine[Any, Any, None]]], None]
 
 _K = TypeVar("_K", bound="Hashable")
 _log = logging.getLogger(__name__)
@@ -246,7 +247,7 @@ class Cache(Generic[_K]):
         return self._slots.get(key, DEAD)
 
     def field(self, key: _K, secret: Secret, path: str) -> Secret:
-        """Return ``secret.field(path)``, memoized on the slot while it holds ``secret``.
+        """Return ``secret.field(path)``, memoized while the slot holds ``secret``.
 
         :raises DecodeError: not JSON, or no such field
         """
@@ -313,13 +314,13 @@ class Cache(Generic[_K]):
         assert error is not None  # a finished, kept flight has one or the other
         if isinstance(error, BackendUnavailable):
             slot = self._slots.get(key)
-            if slot is not None and slot.secret is not None:
-                if self._clock() < slot.stale_until:
-                    self.stale += 1
-                    _log.warning(
-                        "serving a stale value: %s (%s)", error, type(error).__name__
-                    )
-                    return slot.secret, "stale"
+            stale = slot is not None and slot.secret is not None
+            if stale and self._clock() < slot.stale_until:  # type: ignore[union-attr]
+                self.stale += 1
+                _log.warning(
+                    "serving a stale value: %s (%s)", error, type(error).__name__
+                )
+                return slot.secret, "stale"  # type: ignore[union-attr,return-value]
         raise error
 
     def _start(
@@ -406,8 +407,9 @@ class Cache(Generic[_K]):
             if len(self._slots) > self.policy.max_entries:
                 self._evict()
             return
-        slot = self._slots.get(key)
-        if slot is not None and slot.secret is not None:
+        kept = self._slots.get(key)
+        if kept is not None and kept.secret is not None:
+            slot = kept
             # Keep serving what we have without asking again for a while;
             # past expiry only an outage (BackendUnavailable) may serve stale.
             retry_at = now + self.policy.negative_ttl

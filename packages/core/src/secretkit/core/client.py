@@ -1,6 +1,7 @@
 """``SecretClient``, the async API, and ``SyncSecretClient``, its blocking facade.
 
-    async with SecretClient(default="aws", backends={"aws": {"region": "us-east-1"}}) as client:
+    backends = {"aws": {"region": "us-east-1"}}
+    async with SecretClient(default="aws", backends=backends) as client:
         secret = await client.get("mlflow/auth")
 
 Enter the client (``async with``) so fetches and refreshes run in its own task group:
@@ -42,8 +43,16 @@ from .plugins import Registry, registry
 from .secret import Secret, SecretRef
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+    from collections.abc import (
+        AsyncGenerator,
+        Awaitable,
+        Callable,
+        Coroutine,
+        Generator,
+        Iterable,
+    )
     from types import TracebackType
+    from typing import Any
 
     from anyio.abc import TaskGroup
 
@@ -393,7 +402,7 @@ class SecretClient:
                 route,
                 secret.version,
                 "ok",
-                how,  # type: ignore[arg-type]
+                how,
                 self._clock() - started,
             )
         return secret
@@ -466,7 +475,7 @@ class SecretClient:
             return await on_asyncio(lambda: func(*args))  # type: ignore[arg-type,return-value]
         return await func(*args)
 
-    def _spawn(self, func: Callable[[], Awaitable[None]]) -> None:
+    def _spawn(self, func: Callable[[], Coroutine[Any, Any, None]]) -> None:
         if self._tg is None or self._closed:
             raise SecretkitError("this SecretClient is closed")
         self._tg.start_soon(func)
@@ -531,7 +540,7 @@ class SecretClient:
 
     async def watch(
         self, ref: str | SecretRef, *, interval: float | None = None
-    ) -> AsyncIterator[Secret]:
+    ) -> AsyncGenerator[Secret, None]:
         """Yield the secret now, then again each time its version or value changes.
 
         Backends that can push (``Backend.watch``) wake the watcher; others are
@@ -605,7 +614,7 @@ class SecretClient:
         tg, self._tg = self._tg, None
         try:
             if tg is not None:
-                tg.cancel_scope.cancel()  # background refreshes are not worth waiting for
+                tg.cancel_scope.cancel()  # background refreshes are not worth a wait
                 await tg.__aexit__(exc_type, exc, tb)
         finally:
             await self.aclose()
@@ -634,7 +643,8 @@ class SecretClient:
                 del self._instances[name]
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(default={self.default!r}, backends={sorted(self._instances)})"
+        names = sorted(self._instances)
+        return f"{type(self).__name__}(default={self.default!r}, backends={names})"
 
 
 class SyncSecretClient:
@@ -647,7 +657,7 @@ class SyncSecretClient:
     """
 
     def __init__(self, **kwargs: object) -> None:
-        self._make = partial(SecretClient, **kwargs)  # type: ignore[arg-type]
+        self._make: Callable[[], SecretClient] = partial(SecretClient, **kwargs)  # type: ignore[arg-type]
         self._setup(self._make())
 
     @classmethod
@@ -754,7 +764,7 @@ class SyncSecretClient:
 
     def watch(
         self, ref: str | SecretRef, *, interval: float | None = None
-    ) -> Iterator[Secret]:
+    ) -> Generator[Secret, None, None]:
         """Yield the secret now and on every change, blocking between changes."""
         changes = self._client.watch(ref, interval=interval)
         try:

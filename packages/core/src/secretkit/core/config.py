@@ -37,7 +37,7 @@ __all__ = (
 )
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -82,7 +82,7 @@ class Settings:
 
     default: str | None = None
     backends: Mapping[str, BackendSpec | Backend]
-    cache: CachePolicy = CachePolicy()
+    cache: CachePolicy = field(default_factory=CachePolicy)
     max_threads: int = 8
     source: str = "SecretClient()"
 
@@ -146,12 +146,14 @@ def _policy(
     try:
         return replace(base, **changes)  # type: ignore[arg-type]  # checked above
     except ConfigurationError as exc:
-        raise _error(exc.key or "cache", source, exc.message) from None
+        name = (exc.key or "cache.").removeprefix("cache.")
+        label = f"{prefix}{name.upper() if prefix == _PREFIX else name}"
+        raise _error(label, source, exc.message.removeprefix(f"{exc.key} ")) from None
 
 
 def _spec(
     name: str,
-    values: Mapping[str, object] | Backend,
+    values: Mapping[str, object] | Backend | BackendSpec,
     source: str,
     *,
     text: bool = False,
@@ -196,7 +198,7 @@ def _spec(
 def from_kwargs(
     *,
     default: str | None,
-    backends: Mapping[str, Mapping[str, object] | Backend] | None,
+    backends: Mapping[str, Mapping[str, object] | Backend | BackendSpec] | None,
     cache: CachePolicy | None,
     ttl: float | None,
     max_threads: int = 8,
@@ -305,7 +307,8 @@ def from_config(path: str | os.PathLike[str] | None = None) -> Settings:
         raise _error(
             "config",
             "from_config()",
-            "no configuration found: pass a path, set SECRETKIT_CONFIG, or create secretkit.toml",
+            "no configuration found: pass a path, set SECRETKIT_CONFIG, "
+            "or create secretkit.toml",
         )
     data, source = _read_toml(found)
     return _from_mapping(data, source)
@@ -348,13 +351,14 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
             raise _error(variable, "environment", "unknown secretkit variable")
     for name, values in backend_values.items():
         earlier = specs.get(name)
+        merged: dict[str, object] = dict(values)
         if isinstance(earlier, BackendSpec):
             ttl = {} if earlier.ttl is None else {"ttl": earlier.ttl}
-            values = {"type": earlier.type, **ttl, **earlier.options, **values}
-        specs[name] = _spec(name, values, "environment", text=True)
-    for key, value in cache_values.items():
+            merged = {"type": earlier.type, **ttl, **earlier.options, **values}
+        specs[name] = _spec(name, merged, "environment", text=True)
+    for field_name, text in cache_values.items():
         policy = _policy(
-            policy, {key: value}, "environment", text=True, prefix="SECRETKIT_"
+            policy, {field_name: text}, "environment", text=True, prefix="SECRETKIT_"
         )
     return from_kwargs(
         default=default,

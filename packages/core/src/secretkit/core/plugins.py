@@ -12,7 +12,7 @@ __all__ = ("FetchLog", "PluginInfo", "Registry", "registry")
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, cast
 
 import pluggy
 
@@ -146,7 +146,8 @@ class Registry:
         for impl in reversed(
             self.manager.hook.secretkit_register_backends.get_hookimpls()
         ):
-            for factory in impl.function() or ():
+            factories = cast("list[BackendFactory]", impl.function() or [])
+            for factory in factories:
                 for type_name in (factory.type, *factory.aliases):
                     self._factories.setdefault(type_name, factory)
                     self._types.setdefault(type_name, factory.type)
@@ -174,7 +175,7 @@ class Registry:
     def not_found(
         self, name: str, *, configured: tuple[str, ...] = ()
     ) -> BackendNotFound:
-        """Build the error for a backend name that is neither configured nor installed."""
+        """The error for a backend name neither configured nor installed."""
         installed = self.types()
         hint = _INSTALL_HINTS.get(name)
         todo = (

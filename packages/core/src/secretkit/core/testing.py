@@ -28,11 +28,12 @@ from typing import TYPE_CHECKING
 import pytest
 
 from .backends.memory import MemoryBackend
-from .cache import CachePolicy
 from .client import SecretClient, SyncSecretClient
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+
+    from .cache import CachePolicy
 
 
 class FakeClock:
