@@ -11,12 +11,12 @@ from __future__ import annotations
 
 __all__ = (
     "CachePolicy",
-    "errors",
-    "hookimpl",
     "Secret",
     "SecretClient",
     "SecretRef",
     "SyncSecretClient",
+    "errors",
+    "hookimpl",
 )
 
 from . import errors

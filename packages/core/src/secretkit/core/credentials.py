@@ -18,12 +18,12 @@ all concurrent callers. Plugins add providers with :class:`CredentialProviderFac
 from __future__ import annotations
 
 __all__ = (
-    "build_chain",
     "CredentialChain",
     "CredentialProvider",
     "CredentialProviderFactory",
     "Credentials",
     "StaticProvider",
+    "build_chain",
 )
 
 import copy

@@ -11,7 +11,7 @@ this way.
 
 from __future__ import annotations
 
-__all__ = ("FetchEvent", "Outcome", "CacheResult", "hookimpl", "hookspec")
+__all__ = ("CacheResult", "FetchEvent", "Outcome", "hookimpl", "hookspec")
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
