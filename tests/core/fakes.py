@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import anyio
 
 from secretkit.core.backend import Backend, SecretValue
@@ -40,3 +42,28 @@ class CountingBackend(Backend):
 
 class Boom(BackendError):
     """A backend failure that is not an outage."""
+
+
+class BatchingBackend(CountingBackend):
+    """A CountingBackend with a batch API; counts batch calls separately."""
+
+    def __init__(self, *, refuse: bool = False) -> None:
+        super().__init__()
+        self.batches: list[list[str]] = []
+        self.refuse = refuse
+
+    async def fetch_many(
+        self, refs: Sequence[SecretRef]
+    ) -> Mapping[SecretRef, SecretValue | BackendError]:
+        if self.refuse:
+            raise self._unsupported("fetch_many")
+        self.batches.append([ref.name for ref in refs])
+        if self.gate is not None:
+            await self.gate.wait()
+        out: dict[SecretRef, SecretValue | BackendError] = {}
+        for ref in refs:
+            if ref.name in self.missing:
+                out[ref] = SecretNotFound(f"no secret {ref.name!r}", ref=ref.name)
+            else:
+                out[ref] = SecretValue(value=f"batched-{ref.name}", version="b")
+        return out

@@ -27,6 +27,8 @@ from secretkit.core.hookspecs import FetchEvent
 from secretkit.core.plugins import Registry
 from secretkit.core.secret import SecretRef
 
+from .fakes import BatchingBackend
+
 
 class TestRouting:
     async def test_default_is_the_only_backend(self, counting) -> None:
@@ -165,6 +167,54 @@ class TestGetMany:
             batch = await client.get_many(["a#user", "a#password", "a"])
         assert len(batch) == 3
         assert counting.calls == 1
+
+
+class TestBatches:
+    async def test_batch_api_costs_one_call(self) -> None:
+        """Misses on a backend with fetch_many cost one batch call in total."""
+        backend = BatchingBackend()
+        backend.missing.add("gone")
+        async with SecretClient(backends={"b": backend}) as client:
+            batch = await client.get_many(["a", "b", "c#x", "gone"])
+            assert backend.batches == [["a", "b", "c", "gone"]]
+            assert backend.calls == 0
+            assert batch["a"].reveal() == "batched-a"
+            assert isinstance(batch.errors["gone"], SecretNotFound)
+            assert isinstance(batch.errors["c#x"], DecodeError)
+            again = await client.get_many(["a", "b"])
+            assert len(again) == 2
+            assert len(backend.batches) == 1
+            with pytest.raises(SecretNotFound):
+                await client.get("gone")  # remembered by the batch
+            assert backend.calls == 0
+
+    async def test_concurrent_get_joins_the_batch(self) -> None:
+        """A get() of a key the batch is fetching waits for the batch."""
+        backend = BatchingBackend()
+        backend.gate = anyio.Event()
+        async with SecretClient(backends={"b": backend}) as client:
+            got: list[str | bytes] = []
+
+            async def single() -> None:
+                got.append(await client.get_value("b"))
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(client.get_many, ["a", "b"])
+                await anyio.wait_all_tasks_blocked()
+                tg.start_soon(single)
+                await anyio.wait_all_tasks_blocked()
+                backend.gate.set()
+        assert got == ["batched-b"]
+        assert backend.calls == 0
+        assert len(backend.batches) == 1
+
+    async def test_refused_batch_falls_back_to_single_fetches(self) -> None:
+        """A backend whose fetch_many says NotSupported is read key by key."""
+        backend = BatchingBackend(refuse=True)
+        async with SecretClient(backends={"b": backend}) as client:
+            batch = await client.get_many(["a", "b"])
+        assert len(batch) == 2
+        assert backend.calls == 2
 
 
 class TestLifetime:

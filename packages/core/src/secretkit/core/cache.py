@@ -36,14 +36,25 @@ import anyio
 
 from ._loops import reset_in_child
 from .errors import (
+    BackendError,
     BackendUnavailable,
     ConfigurationError,
+    NotSupported,
     SecretkitError,
     SecretNotFound,
 )
 
+_K = TypeVar("_K", bound="Hashable")
+
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Coroutine, Hashable
+    from collections.abc import (
+        Awaitable,
+        Callable,
+        Coroutine,
+        Hashable,
+        Iterable,
+        Mapping,
+    )
     from typing import Any
 
     from .hookspecs import CacheResult
@@ -51,9 +62,12 @@ if TYPE_CHECKING:
 
     # Called with True for a background refresh-ahead, False for a miss.
     Loader = Callable[[bool], Awaitable[tuple[Secret, float | None]]]
+    # Fetches several keys at once: an outcome per key, the value or its error.
+    BatchLoader = Callable[
+        [list[_K]], Awaitable[Mapping[_K, tuple[Secret, float | None] | Exception]]
+    ]
     Spawn = Callable[[Callable[[], Coroutine[Any, Any, None]]], None]
 
-_K = TypeVar("_K", bound="Hashable")
 _log = logging.getLogger(__name__)
 
 
@@ -373,6 +387,84 @@ class Cache(Generic[_K]):
             if self._flights.get(key) is flight:
                 del self._flights[key]
             flight.done.set()
+
+    async def prefetch(
+        self,
+        keys: Iterable[_K],
+        load_many: BatchLoader[_K],
+        *,
+        ttl: float | None = None,
+        spawn: Spawn | None = None,
+    ) -> None:
+        """Fetch the keys that need it in one batch call, as flights others join.
+
+        Keys that are fresh, remembered as missing or already being fetched are
+        left alone. Callers then ``get()`` each key as usual: they find the batch's
+        flights (or its results) and share them.
+
+        :param load_many: fetches several keys in one call; returns an outcome
+            (the secret and its lease TTL, or the error) per key
+        """
+        now = self._clock()
+        wanted = []
+        for key in dict.fromkeys(keys):
+            slot = self._slots.get(key)
+            if key not in self._flights and (slot is None or now >= slot.fresh_until):
+                wanted.append(key)
+        if len(wanted) < 2:  # one key gains nothing over a plain get()
+            return
+        flights = {key: _Flight() for key in wanted}
+        if spawn is not None:
+            spawn(lambda: self._run_batch(flights, load_many, ttl))
+        self._flights.update(flights)
+        if spawn is None:
+            await self._run_batch(flights, load_many, ttl)
+
+    async def _run_batch(
+        self,
+        flights: dict[_K, _Flight],
+        load_many: BatchLoader[_K],
+        ttl: float | None,
+    ) -> None:
+        self.backend_calls += 1
+        outcomes: Mapping[_K, tuple[Secret, float | None] | Exception] = {}
+        try:
+            outcomes = await load_many(list(flights))
+        except NotSupported:
+            # The backend has no batch API after all: let each waiter fetch alone.
+            for flight in flights.values():
+                flight.abandoned = True
+        except anyio.get_cancelled_exc_class():
+            for flight in flights.values():
+                flight.abandoned = True
+            raise
+        except Exception as exc:
+            self.errors += 1
+            outcomes = dict.fromkeys(flights, exc)
+        finally:
+            for key, flight in flights.items():
+                kept = self._flights.get(key) is flight
+                if kept:
+                    del self._flights[key]
+                if flight.abandoned:
+                    flight.done.set()
+                    continue
+                outcome = outcomes.get(key)
+                if outcome is None:
+                    outcome = BackendError("the batch returned nothing for this secret")
+                if isinstance(outcome, Exception):
+                    flight.error = outcome
+                    if kept and isinstance(outcome, SecretkitError):
+                        self._failed(key, outcome)
+                else:
+                    secret, lease = outcome
+                    flight.secret = secret
+                    if kept:
+                        life = self.policy.ttl if ttl is None else ttl
+                        self._store(
+                            key, secret, life if lease is None else min(life, lease)
+                        )
+                flight.done.set()
 
     def _renew(self, key: _K) -> _Slot:
         """The slot for ``key``, cleared for new contents and moved to the back."""

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from functools import partial
-from typing import TYPE_CHECKING, Final, Self, TypeVar, final
+from typing import TYPE_CHECKING, Final, Self, TypeVar, cast, final
 
 import anyio
 
@@ -448,15 +448,7 @@ class SecretClient:
                     backend=route.instance,
                 ) from exc
             raise
-        secret = Secret(
-            route.ref.name,
-            value.value,
-            version=value.version,
-            stages=value.stages,
-            created=value.created,
-            backend=route.instance,
-            metadata=value.metadata,
-        )
+        secret = self._secret(route, value)
         if refresh and self._observed:
             self._emit(
                 "finished",
@@ -505,6 +497,7 @@ class SecretClient:
         wanted = list(dict.fromkeys(refs))
         found: dict[str, Secret] = {}
         failed: dict[str, SecretkitError] = {}
+        await self._prefetch(wanted)
 
         async def one(ref: str | SecretRef) -> None:
             try:
@@ -522,6 +515,71 @@ class SecretClient:
         ordered = {str(ref): found[str(ref)] for ref in wanted if str(ref) in found}
         return SecretBatch(
             ordered, {str(r): failed[str(r)] for r in wanted if str(r) in failed}
+        )
+
+    async def _prefetch(self, refs: list[str | SecretRef]) -> None:
+        """Start one batch call per backend that has a batch API (``fetch_many``)."""
+        if self._closed:
+            return
+        groups: dict[str, dict[Key, _Route]] = {}
+        for ref in refs:
+            try:
+                route = self._route(ref)
+            except SecretkitError:
+                continue  # get() raises it again, for this ref alone
+            backend = self._instances[route.instance].backend
+            if type(backend).fetch_many is not Backend.fetch_many:
+                groups.setdefault(route.instance, {})[route.key] = route
+        spawn = self._spawn if self._tg is not None else None
+        for name, routes in groups.items():
+            await self._cache.prefetch(
+                routes,
+                partial(self._load_many, self._instances[name], routes),
+                ttl=self._instances[name].ttl,
+                spawn=spawn,
+            )
+
+    async def _load_many(
+        self, instance: _Instance, routes: dict[Key, _Route], keys: list[Key]
+    ) -> dict[Key, tuple[Secret, float | None] | Exception]:
+        by_ref = {routes[key].ref: key for key in keys}
+        if self._observed:
+            for key in keys:
+                self._emit(
+                    "started", routes[key], routes[key].ref.version, "ok", "miss", 0.0
+                )
+        try:
+            values = await self._call(
+                instance, instance.backend.fetch_many, list(by_ref)
+            )
+        except (SecretkitError, anyio.get_cancelled_exc_class()):
+            raise
+        except Exception as exc:
+            raise BackendError(
+                f"backend {instance.backend.name!r} failed a batch read: "
+                f"{type(exc).__name__}",
+                backend=instance.backend.name,
+            ) from exc
+        outcomes: dict[Key, tuple[Secret, float | None] | Exception] = {}
+        for ref, value in cast("Mapping[SecretRef, object]", values).items():
+            found = by_ref.get(ref)
+            if found is None:
+                continue
+            if isinstance(value, SecretValue):
+                outcomes[found] = (self._secret(routes[found], value), value.ttl)
+            elif isinstance(value, SecretkitError):
+                outcomes[found] = value
+        return outcomes
+
+    def _secret(self, route: _Route, value: SecretValue) -> Secret:
+        return Secret(
+            route.ref.name,
+            value.value,
+            version=value.version,
+            stages=value.stages,
+            created=value.created,
+            backend=route.instance,
+            metadata=value.metadata,
         )
 
     async def invalidate(self, ref: str | SecretRef) -> None:
