@@ -31,7 +31,7 @@ class TestEntryPoints:
         real = importlib.metadata.entry_points
 
         def entry_points(**kwargs: str) -> object:
-            found = list(real(**kwargs))
+            found: list[importlib.metadata.EntryPoint] = list(real(**kwargs))
             if kwargs.get("group") == "secretkit":
                 found.append(
                     importlib.metadata.EntryPoint(
