@@ -30,9 +30,9 @@ class TestEntryPoints:
         """A plugin that fails to import is listed with its error; others still load."""
         real = importlib.metadata.entry_points
 
-        def entry_points(**kwargs: str) -> object:
-            found: list[importlib.metadata.EntryPoint] = list(real(**kwargs))
-            if kwargs.get("group") == "secretkit":
+        def entry_points(*, group: str) -> object:
+            found = list(real(group=group))
+            if group == "secretkit":
                 found.append(
                     importlib.metadata.EntryPoint(
                         name="broken", value="no.such.module", group="secretkit"
