@@ -282,7 +282,7 @@ class TestObservability:
     async def test_no_observers_no_events(self, counting) -> None:
         """Without hook implementations or DEBUG logging, hits build no events."""
         client = SecretClient(backends={"t": counting})
-        assert client._observed is False
+        assert client._reader.observers.active is False
         await client.aclose()
 
 

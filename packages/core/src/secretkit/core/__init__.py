@@ -20,10 +20,11 @@ __all__ = (
 )
 
 from . import errors
-from .cache import CachePolicy
-from .client import SecretClient, SyncSecretClient
+from .client import SecretClient
 from .hookspecs import hookimpl
+from .policy import CachePolicy
 from .secret import Secret, SecretRef
+from .sync import SyncSecretClient
 
 
 def __getattr__(name: str) -> str:

@@ -1,4 +1,4 @@
-"""The async TTL cache behind every client: ``CachePolicy`` and ``Cache``.
+"""The async TTL cache behind every client (its policy is in ``policy.py``).
 
 * **Hits** are plain sync code in the client: a route holds its slot, and the
   slot's ``hot`` secret is set while fresh and cleared at its deadline by an expiry
@@ -23,26 +23,23 @@ from __future__ import annotations
 
 __all__ = ("DEAD", "Cache", "CachePolicy", "CacheStats")
 
-import heapq
-import itertools
 import logging
-import math
 import random
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, Generic, TypeVar, final
+from typing import TYPE_CHECKING, Generic, TypeVar, final
 
 import anyio
 
 from ._loops import reset_in_child
+from ._slots import DEAD, Expiry, Slot
 from .errors import (
     BackendError,
     BackendUnavailable,
-    ConfigurationError,
     NotSupported,
     SecretkitError,
     SecretNotFound,
 )
+from .policy import CachePolicy, CacheStats
 
 _K = TypeVar("_K", bound="Hashable")
 
@@ -71,123 +68,6 @@ if TYPE_CHECKING:
 _log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CachePolicy:
-    """How long secrets are kept and what happens around expiry.
-
-    :param ttl: seconds a fetched value is served without asking the backend again
-        (0 disables caching; concurrent misses still share one call)
-    :param max_stale: seconds past expiry a value may still be served while the
-        backend is unavailable (0: never serve stale)
-    :param refresh_ahead: fraction of the TTL, at its end, in which a background
-        refresh runs while the current value is served (0: no refresh-ahead)
-    :param negative_ttl: seconds a ``SecretNotFound`` is remembered, and the least
-        time between retries while serving stale
-    :param max_entries: the most secrets kept; least recently used go first
-    :param jitter: each TTL is shortened by a random fraction up to this
-    """
-
-    ttl: float = 300.0
-    max_stale: float = 0.0
-    refresh_ahead: float = 0.1
-    negative_ttl: float = 5.0
-    max_entries: int = 10_000
-    jitter: float = 0.1
-
-    def __post_init__(self) -> None:
-        for name in ("ttl", "max_stale", "negative_ttl"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ConfigurationError(
-                    f"cache.{name} must be a number of seconds", key=f"cache.{name}"
-                )
-            if value < 0:
-                raise ConfigurationError(
-                    f"cache.{name} must not be negative", key=f"cache.{name}"
-                )
-        for name in ("refresh_ahead", "jitter"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ConfigurationError(
-                    f"cache.{name} must be a fraction", key=f"cache.{name}"
-                )
-            if not 0 <= value < 1:
-                raise ConfigurationError(
-                    f"cache.{name} must be at least 0 and below 1", key=f"cache.{name}"
-                )
-        if (
-            isinstance(self.max_entries, bool)
-            or not isinstance(self.max_entries, int)
-            or self.max_entries < 1
-        ):
-            raise ConfigurationError(
-                "cache.max_entries must be a whole number of at least 1",
-                key="cache.max_entries",
-            )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CacheStats:
-    """Counters since the client started (or since ``clear()`` for ``size``).
-
-    :param hits: lookups served from the cache (fresh, or during refresh-ahead)
-    :param misses: lookups that had to wait for the backend
-    :param backend_calls: calls made to backends (shared by concurrent misses)
-    :param errors: backend calls that failed
-    :param stale: lookups served a stale value through an outage
-    :param negative_hits: lookups answered by a remembered ``SecretNotFound``
-    :param refreshes: background refresh-ahead calls started
-    :param evictions: entries dropped to stay within ``max_entries``
-    :param size: entries held now
-    """
-
-    hits: int
-    misses: int
-    backend_calls: int
-    errors: int
-    stale: int
-    negative_hits: int
-    refreshes: int
-    evictions: int
-    size: int
-
-
-@final
-class _Slot:
-    """One cached outcome. Routes hold it, so a hit needs no key lookup.
-
-    ``hot`` is the secret while fresh, cleared at ``fresh_until`` by the expiry
-    task: the hit path reads it without a clock. Without the expiry task running,
-    ``hot`` stays ``None`` and lookups take the clocked path.
-    """
-
-    __slots__ = (
-        "error",
-        "expires",
-        "fetched",
-        "fields",
-        "fresh_until",
-        "hits",
-        "hot",
-        "retry_at",
-        "secret",
-        "seen",
-        "stale_until",
-    )
-
-    def __init__(self) -> None:
-        self.hot: Secret | None = None
-        self.secret: Secret | None = None
-        self.error: SecretNotFound | None = None
-        self.fields: dict[str, Secret] = {}
-        self.fetched = self.fresh_until = self.expires = self.stale_until = 0.0
-        self.retry_at = 0.0
-        self.hits = self.seen = 0
-
-
-DEAD: Final = _Slot()  # what a route holds before its first fetch
-
-
 @final
 class _Flight:
     """One backend call that any number of waiters share."""
@@ -214,14 +94,11 @@ class Cache(Generic[_K]):
     __slots__ = (
         "__weakref__",
         "_clock",
-        "_deadlines",
+        "_expiry",
         "_flights",
         "_rand",
         "_retired_hits",
-        "_seq",
         "_slots",
-        "_timed",
-        "_wake",
         "backend_calls",
         "errors",
         "evictions",
@@ -242,21 +119,18 @@ class Cache(Generic[_K]):
         self.policy = policy
         self._clock = clock
         self._rand = rand
-        self._slots: dict[_K, _Slot] = {}
+        self._slots: dict[_K, Slot] = {}
         self._flights: dict[_K, _Flight] = {}
-        self._deadlines: list[tuple[float, int, _Slot]] = []
-        self._seq = itertools.count()
-        self._wake: anyio.Event | None = None
-        self._timed = False
+        self._expiry = Expiry(clock)
         self._retired_hits = 0
         self.misses = self.backend_calls = self.errors = self.stale = 0
         self.negative_hits = self.refreshes = self.evictions = 0
         subscribe = getattr(clock, "subscribe", None)
         if callable(subscribe):
-            subscribe(self.poke)
+            subscribe(self._expiry.poke)
         reset_in_child(self)
 
-    def slot(self, key: _K) -> _Slot:
+    def slot(self, key: _K) -> Slot:
         """The slot a route should hold for ``key`` (``DEAD`` when none)."""
         return self._slots.get(key, DEAD)
 
@@ -466,9 +340,9 @@ class Cache(Generic[_K]):
                         )
                 flight.done.set()
 
-    def _renew(self, key: _K) -> _Slot:
+    def _renew(self, key: _K) -> Slot:
         """The slot for ``key``, cleared for new contents and moved to the back."""
-        slot = self._slots.pop(key, None) or _Slot()
+        slot = self._slots.pop(key, None) or Slot()
         slot.hot = None  # first: a reader on another thread must not see a mix
         slot.fields = {}
         slot.retry_at = 0.0
@@ -511,17 +385,10 @@ class Cache(Generic[_K]):
                 slot.fresh_until = min(slot.expires, retry_at)
                 self._arm(slot, now)
 
-    def _arm(self, slot: _Slot, now: float) -> None:
-        """Make ``slot`` servable without a clock until its ``fresh_until``."""
-        if not self._timed or slot.secret is None or now >= slot.fresh_until:
-            return
-        entry = (slot.fresh_until, next(self._seq), slot)
-        heapq.heappush(self._deadlines, entry)
-        slot.hot = slot.secret
-        if self._deadlines[0] is entry and self._wake is not None:
-            self._wake.set()
+    def _arm(self, slot: Slot, now: float) -> None:
+        self._expiry.arm(slot, now)
 
-    def _retire(self, slot: _Slot) -> None:
+    def _retire(self, slot: Slot) -> None:
         slot.hot = None
         self._retired_hits += slot.hits
         slot.hits = slot.seen = 0
@@ -539,45 +406,16 @@ class Cache(Generic[_K]):
                 self.evictions += 1
 
     async def run_expiry(self) -> None:
-        """Clear each slot's ``hot`` secret at its deadline, until cancelled.
+        """Run the expiry timer until cancelled: while it runs, hits need no clock.
 
-        Runs in the client's task group; while it runs, hits need no clock.
+        Runs in the client's task group.
         """
-        self._timed = True
-        now = self._clock()
-        for slot in self._slots.values():
-            self._arm(slot, now)
-        try:
-            while True:
-                self._wake = anyio.Event()
-                now = self._clock()
-                heap = self._deadlines
-                while heap and heap[0][0] <= now:
-                    _, _, slot = heapq.heappop(heap)
-                    if slot.fresh_until <= now:
-                        slot.hot = None
-                delay = heap[0][0] - now if heap else math.inf
-                with anyio.move_on_after(delay):
-                    await self._wake.wait()
-        finally:
-            self._stop_timing()
-
-    def _stop_timing(self) -> None:
-        self._timed = False
-        self._wake = None
-        self._deadlines.clear()
-        for slot in self._slots.values():
-            slot.hot = None
-
-    def poke(self) -> None:
-        """Wake the expiry task to look at the clock again (a test clock jumped)."""
-        if self._wake is not None:
-            self._wake.set()
+        await self._expiry.run(self._slots.values)
 
     def after_fork_in_child(self) -> None:
-        """Forget the parent's tasks: running fetches and the expiry task."""
+        """Forget the parent's tasks: running fetches and the expiry timer."""
         self._flights = {}
-        self._stop_timing()
+        self._expiry.stop(self._slots.values())
 
     def invalidate(self, key: _K) -> None:
         """Forget ``key``; a fetch already running for it will not be stored."""

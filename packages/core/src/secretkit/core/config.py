@@ -42,9 +42,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from .backend import Backend
-from .cache import CachePolicy
 from .errors import ConfigurationError
 from .options import masked
+from .policy import CachePolicy
 from .secret import SecretRef
 
 if TYPE_CHECKING:

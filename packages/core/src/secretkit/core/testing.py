@@ -28,12 +28,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 from .backends.memory import MemoryBackend
-from .client import SecretClient, SyncSecretClient
+from .client import SecretClient
+from .sync import SyncSecretClient
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 
-    from .cache import CachePolicy
+    from .policy import CachePolicy
 
 
 class FakeClock:
