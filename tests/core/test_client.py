@@ -226,6 +226,19 @@ class TestLifetime:
         with pytest.raises(SecretkitError, match="closed"):
             await client.get("b")
 
+    async def test_errors_inside_the_block_are_not_wrapped(self, counting) -> None:
+        """An error raised inside `async with client` comes out as itself."""
+        counting.missing.add("gone")
+        with pytest.raises(SecretNotFound):
+            async with SecretClient(backends={"t": counting}) as client:
+                await client.get("gone")
+
+    async def test_unconfigured_type_that_needs_options(self) -> None:
+        """file:// without configuration says which option is missing."""
+        async with SecretClient(backends={"m": MemoryBackend()}) as client:
+            with pytest.raises(ConfigurationError, match=r"backends\.file\.path"):
+                await client.get("file://db/main")
+
     async def test_repr_names_backends_only(self, counting) -> None:
         """The client's repr lists backends, nothing else."""
         client = SecretClient(backends={"t": counting})

@@ -17,8 +17,9 @@ import anyio
 
 from ._instances import Instance, Instances
 from ._observe import Observers
+from ._slots import DEAD
 from .backend import Backend, SecretValue
-from .cache import DEAD, Cache
+from .cache import Cache
 from .errors import BackendError, SecretkitError
 from .plugins import Registry, registry
 from .secret import Secret, SecretRef

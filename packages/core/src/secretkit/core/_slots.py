@@ -1,4 +1,4 @@
-"""Cache slots and the timer that keeps their clock-free ``hot`` reference honest.
+"""The cache's records: slots (settled outcomes), flights (running fetches), expiry.
 
 A ``Slot`` holds one cached outcome; routes keep a reference to it, so a hit needs
 no key lookup. ``Slot.hot`` is the secret while fresh: ``Expiry`` sets it when a
@@ -9,7 +9,7 @@ stays ``None`` and every lookup takes the clocked path.
 
 from __future__ import annotations
 
-__all__ = ("DEAD", "Expiry", "Slot")
+__all__ = ("DEAD", "Expiry", "Flight", "Slot")
 
 import heapq
 import itertools
@@ -59,6 +59,19 @@ class Slot:
 
 
 DEAD: Final = Slot()  # what a route holds before its first fetch
+
+
+@final
+class Flight:
+    """One backend call that any number of waiters share."""
+
+    __slots__ = ("abandoned", "done", "error", "secret")
+
+    def __init__(self) -> None:
+        self.done = anyio.Event()
+        self.secret: Secret | None = None
+        self.error: Exception | None = None
+        self.abandoned = False
 
 
 @final

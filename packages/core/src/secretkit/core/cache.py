@@ -1,18 +1,14 @@
 """The async TTL cache behind every client (its policy is in ``policy.py``).
 
-* **Hits** are plain sync code in the client: a route holds its slot, and the
-  slot's ``hot`` secret is set while fresh and cleared at its deadline by an expiry
-  task, so a hit reads no clock, takes no lock, copies and allocates nothing.
-  ``SyncSecretClient`` serves hits on the caller's own thread.
-* **Single flight**: any number of concurrent misses on a key share one backend
-  call. The call runs in the client's task group, so a cancelled waiter does not
-  cancel it for the others; a failure fails every waiter once, and the next call
-  retries.
-* **Refresh-ahead**: in the last ``refresh_ahead`` fraction of its TTL an entry is
-  still served while one background call refreshes it.
-* **Stale-if-error**: when a refresh fails with ``BackendUnavailable``, the old value
-  is served for up to ``max_stale`` seconds past its expiry, asking the backend
-  again at most every ``negative_ttl`` seconds.
+* **Hits** are plain sync code in the client, reading a slot's ``hot`` secret: no
+  clock, no lock, no copy, no allocation (see ``_slots.py``).
+* **Single flight**: concurrent misses on a key share one backend call, run in the
+  client's task group so a cancelled waiter does not cancel it for the others; a
+  failure fails every waiter once, and the next call retries.
+* **Refresh-ahead**: in the last ``refresh_ahead`` of its TTL an entry is served
+  while one background call refreshes it.
+* **Stale-if-error**: through ``BackendUnavailable`` the old value is served up to
+  ``max_stale`` past expiry, asking again at most every ``negative_ttl`` seconds.
 * **Negative caching**: ``SecretNotFound`` is remembered for ``negative_ttl``.
 * **Bounds**: at most ``max_entries`` entries, evicted least-recently-used first
   (the second-chance approximation, so hits only set a flag); TTLs are shortened
@@ -21,17 +17,15 @@
 
 from __future__ import annotations
 
-__all__ = ("DEAD", "Cache", "CachePolicy", "CacheStats")
+__all__ = ("Cache",)
 
 import logging
 import random
 import time
 from typing import TYPE_CHECKING, Generic, TypeVar, final
 
-import anyio
-
 from ._loops import reset_in_child
-from ._slots import DEAD, Expiry, Slot
+from ._slots import DEAD, Expiry, Flight, Slot
 from .errors import (
     BackendError,
     BackendUnavailable,
@@ -59,26 +53,13 @@ if TYPE_CHECKING:
 
     # Called with True for a background refresh-ahead, False for a miss.
     Loader = Callable[[bool], Awaitable[tuple[Secret, float | None]]]
-    # Fetches several keys at once: an outcome per key, the value or its error.
-    BatchLoader = Callable[
-        [list[_K]], Awaitable[Mapping[_K, tuple[Secret, float | None] | Exception]]
-    ]
+    # How one fetch ended: the secret and its lease TTL, or the error.
+    Outcome = tuple[Secret, float | None] | Exception
+    # Fetches several keys at once: an outcome per key.
+    BatchLoader = Callable[[list[_K]], Awaitable[Mapping[_K, Outcome]]]
     Spawn = Callable[[Callable[[], Coroutine[Any, Any, None]]], None]
 
 _log = logging.getLogger(__name__)
-
-
-@final
-class _Flight:
-    """One backend call that any number of waiters share."""
-
-    __slots__ = ("abandoned", "done", "error", "secret")
-
-    def __init__(self) -> None:
-        self.done = anyio.Event()
-        self.secret: Secret | None = None
-        self.error: Exception | None = None
-        self.abandoned = False
 
 
 @final
@@ -120,7 +101,7 @@ class Cache(Generic[_K]):
         self._clock = clock
         self._rand = rand
         self._slots: dict[_K, Slot] = {}
-        self._flights: dict[_K, _Flight] = {}
+        self._flights: dict[_K, Flight] = {}
         self._expiry = Expiry(clock)
         self._retired_hits = 0
         self.misses = self.backend_calls = self.errors = self.stale = 0
@@ -219,8 +200,8 @@ class Cache(Generic[_K]):
         spawn: Spawn | None,
         *,
         refresh: bool = False,
-    ) -> _Flight:
-        flight = _Flight()
+    ) -> Flight:
+        flight = Flight()
         if spawn is not None:  # may raise when the client is closing: register after
             spawn(lambda: self._run(key, flight, load, ttl, refresh=refresh))
         self._flights[key] = flight
@@ -229,38 +210,21 @@ class Cache(Generic[_K]):
     async def _run(
         self,
         key: _K,
-        flight: _Flight,
+        flight: Flight,
         load: Loader,
         ttl: float | None,
         *,
         refresh: bool = False,
     ) -> None:
         self.backend_calls += 1
+        outcome: Outcome | None = None  # None: abandoned (cancelled), waiters retry
         try:
-            secret, lease = await load(refresh)
-        except anyio.get_cancelled_exc_class():
-            flight.abandoned = True
-            raise
-        except SecretkitError as exc:
+            outcome = await load(refresh)
+        except Exception as exc:  # a backend bug too: fail every waiter, once
             self.errors += 1
-            flight.error = exc
-            if self._flights.get(key) is flight:
-                self._failed(key, exc)
-        except Exception as exc:  # a backend bug: still fail every waiter, once
-            self.errors += 1
-            flight.error = exc
-        except BaseException:
-            flight.abandoned = True
-            raise
-        else:
-            flight.secret = secret
-            if self._flights.get(key) is flight:
-                life = self.policy.ttl if ttl is None else ttl
-                self._store(key, secret, life if lease is None else min(life, lease))
+            outcome = exc
         finally:
-            if self._flights.get(key) is flight:
-                del self._flights[key]
-            flight.done.set()
+            self._settle(key, flight, outcome, ttl)
 
     async def prefetch(
         self,
@@ -272,12 +236,10 @@ class Cache(Generic[_K]):
     ) -> None:
         """Fetch the keys that need it in one batch call, as flights others join.
 
-        Keys that are fresh, remembered as missing or already being fetched are
-        left alone. Callers then ``get()`` each key as usual: they find the batch's
-        flights (or its results) and share them.
+        Fresh, remembered-missing and in-flight keys are left alone. Callers then
+        ``get()`` each key as usual, sharing the batch's flights or results.
 
-        :param load_many: fetches several keys in one call; returns an outcome
-            (the secret and its lease TTL, or the error) per key
+        :param load_many: fetches several keys in one call; an outcome per key
         """
         now = self._clock()
         wanted = []
@@ -287,7 +249,7 @@ class Cache(Generic[_K]):
                 wanted.append(key)
         if len(wanted) < 2:  # one key gains nothing over a plain get()
             return
-        flights = {key: _Flight() for key in wanted}
+        flights = {key: Flight() for key in wanted}
         if spawn is not None:
             spawn(lambda: self._run_batch(flights, load_many, ttl))
         self._flights.update(flights)
@@ -296,49 +258,46 @@ class Cache(Generic[_K]):
 
     async def _run_batch(
         self,
-        flights: dict[_K, _Flight],
+        flights: dict[_K, Flight],
         load_many: BatchLoader[_K],
         ttl: float | None,
     ) -> None:
         self.backend_calls += 1
-        outcomes: Mapping[_K, tuple[Secret, float | None] | Exception] = {}
+        outcomes: Mapping[_K, Outcome] | None = None
         try:
             outcomes = await load_many(list(flights))
         except NotSupported:
-            # The backend has no batch API after all: let each waiter fetch alone.
-            for flight in flights.values():
-                flight.abandoned = True
-        except anyio.get_cancelled_exc_class():
-            for flight in flights.values():
-                flight.abandoned = True
-            raise
+            pass  # no batch API after all: the waiters, abandoned, fetch alone
         except Exception as exc:
             self.errors += 1
             outcomes = dict.fromkeys(flights, exc)
         finally:
             for key, flight in flights.items():
-                kept = self._flights.get(key) is flight
-                if kept:
-                    del self._flights[key]
-                if flight.abandoned:
-                    flight.done.set()
-                    continue
-                outcome = outcomes.get(key)
-                if outcome is None:
+                outcome = None if outcomes is None else outcomes.get(key)
+                if outcome is None and outcomes is not None:
                     outcome = BackendError("the batch returned nothing for this secret")
-                if isinstance(outcome, Exception):
-                    flight.error = outcome
-                    if kept and isinstance(outcome, SecretkitError):
-                        self._failed(key, outcome)
-                else:
-                    secret, lease = outcome
-                    flight.secret = secret
-                    if kept:
-                        life = self.policy.ttl if ttl is None else ttl
-                        self._store(
-                            key, secret, life if lease is None else min(life, lease)
-                        )
-                flight.done.set()
+                self._settle(key, flight, outcome, ttl)
+
+    def _settle(
+        self, key: _K, flight: Flight, outcome: Outcome | None, ttl: float | None
+    ) -> None:
+        """Record how a flight ended (unless invalidated since); wake its waiters."""
+        kept = self._flights.get(key) is flight
+        if kept:
+            del self._flights[key]
+        if outcome is None:
+            flight.abandoned = True
+        elif isinstance(outcome, Exception):
+            flight.error = outcome
+            if kept and isinstance(outcome, SecretkitError):
+                self._failed(key, outcome)
+        else:
+            secret, lease = outcome
+            flight.secret = secret
+            if kept:
+                life = self.policy.ttl if ttl is None else ttl
+                self._store(key, secret, life if lease is None else min(life, lease))
+        flight.done.set()
 
     def _renew(self, key: _K) -> Slot:
         """The slot for ``key``, cleared for new contents and moved to the back."""

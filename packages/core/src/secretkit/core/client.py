@@ -22,7 +22,7 @@ import anyio
 from . import config
 from ._loops import running_trio
 from ._reader import Reader
-from .cache import DEAD
+from ._slots import DEAD
 from .errors import BackendUnavailable, SecretkitError
 from .secret import Secret, SecretRef
 
