@@ -300,8 +300,11 @@ class Cache(Generic[_K]):
         flight.done.set()
 
     def _renew(self, key: _K) -> Slot:
-        """The slot for ``key``, cleared for new contents and moved to the back."""
-        slot = self._slots.pop(key, None) or Slot()
+        """The slot for ``key``, cleared for new contents, as the most recently used."""
+        slot = self._slots.pop(key, None)
+        if slot is None:
+            slot = Slot()
+            self._evict(self.policy.max_entries - 1)  # room, before it joins
         slot.hot = None  # first: a reader on another thread must not see a mix
         slot.fields = {}
         slot.retry_at = 0.0
@@ -317,9 +320,7 @@ class Cache(Generic[_K]):
         slot.fresh_until = now + life * (1.0 - policy.refresh_ahead)
         slot.expires = now + life
         slot.stale_until = slot.expires + policy.max_stale
-        self._arm(slot, now)
-        if len(self._slots) > policy.max_entries:
-            self._evict()
+        self._expiry.arm(slot, now)
 
     def _failed(self, key: _K, error: SecretkitError) -> None:
         now = self._clock()
@@ -329,32 +330,26 @@ class Cache(Generic[_K]):
             slot.fresh_until = slot.expires = slot.stale_until = (
                 now + self.policy.negative_ttl
             )
-            if len(self._slots) > self.policy.max_entries:
-                self._evict()
             return
         kept = self._slots.get(key)
         if kept is not None and kept.secret is not None:
-            slot = kept
             # Keep serving what we have without asking again for a while;
             # past expiry only an outage (BackendUnavailable) may serve stale.
             retry_at = now + self.policy.negative_ttl
             if isinstance(error, BackendUnavailable):
-                slot.retry_at = retry_at
-            if now < slot.expires:
-                slot.fresh_until = min(slot.expires, retry_at)
-                self._arm(slot, now)
-
-    def _arm(self, slot: Slot, now: float) -> None:
-        self._expiry.arm(slot, now)
+                kept.retry_at = retry_at
+            if now < kept.expires:
+                kept.fresh_until = min(kept.expires, retry_at)
+                self._expiry.arm(kept, now)
 
     def _retire(self, slot: Slot) -> None:
         slot.hot = None
         self._retired_hits += slot.hits
         slot.hits = slot.seen = 0
 
-    def _evict(self) -> None:
+    def _evict(self, keep: int) -> None:
         slots = self._slots
-        while len(slots) > self.policy.max_entries:
+        while len(slots) > keep:
             key = next(iter(slots))
             slot = slots.pop(key)
             if slot.hits != slot.seen:  # used since the last sweep: second chance
@@ -365,10 +360,7 @@ class Cache(Generic[_K]):
                 self.evictions += 1
 
     async def run_expiry(self) -> None:
-        """Run the expiry timer until cancelled: while it runs, hits need no clock.
-
-        Runs in the client's task group.
-        """
+        """Run the expiry timer (in the client's task group) until cancelled."""
         await self._expiry.run(self._slots.values)
 
     def after_fork_in_child(self) -> None:
