@@ -19,7 +19,6 @@ __all__ = (
     "running_trio",
 )
 
-import asyncio
 import contextlib
 import os
 import sys
@@ -27,10 +26,8 @@ import threading
 import weakref
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-import anyio
-import anyio.from_thread
-
 if TYPE_CHECKING:
+    import asyncio
     from collections.abc import Awaitable, Callable, Coroutine
     from contextlib import AbstractContextManager
 
@@ -85,6 +82,8 @@ class _AsyncioThread:
     def loop(self) -> asyncio.AbstractEventLoop:
         if self._loop is not None and self._pid == os.getpid():
             return self._loop
+        import asyncio  # only trio programs with asyncio-only backends get here
+
         with self._lock:
             if self._loop is None or self._pid != os.getpid():
                 # In a forked child the parent's loop thread does not exist: start anew.
@@ -108,6 +107,8 @@ async def on_asyncio(func: Callable[[], Coroutine[object, object, _T]]) -> _T:
     :param func: builds the coroutine; called on the asyncio thread
     :return: the coroutine's result
     """
+    import asyncio
+
     import trio
 
     loop = _bridge.loop()
@@ -164,7 +165,9 @@ class LoopThread:
                     # The parent's portal: closing it here would wait forever on a
                     # thread the child does not have, so it is never closed.
                     _abandoned.append(self._cm)
-                self._cm = anyio.from_thread.start_blocking_portal(self._backend)
+                from anyio.from_thread import start_blocking_portal
+
+                self._cm = start_blocking_portal(self._backend)
                 self._portal = self._cm.__enter__()
                 self._pid = os.getpid()
             return self._portal

@@ -18,8 +18,6 @@ __all__ = ("Backend", "BackendFactory", "Runs", "SecretValue")
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, NoReturn, TypeVar
 
-import anyio.to_thread
-
 from .errors import NotSupported
 
 if TYPE_CHECKING:
@@ -155,7 +153,9 @@ class Backend:
         :param args: its positional arguments
         :return: what ``func`` returned
         """
-        return await anyio.to_thread.run_sync(func, *args, limiter=self._limiter)
+        from anyio.to_thread import run_sync
+
+        return await run_sync(func, *args, limiter=self._limiter)
 
     def _unsupported(self, what: str) -> NotSupported:
         return NotSupported(

@@ -20,7 +20,6 @@ from __future__ import annotations
 __all__ = ("Cache",)
 
 import logging
-import random
 import time
 from typing import TYPE_CHECKING, Generic, TypeVar, final
 
@@ -95,8 +94,12 @@ class Cache(Generic[_K]):
         policy: CachePolicy,
         *,
         clock: Callable[[], float] = time.monotonic,
-        rand: Callable[[], float] = random.random,
+        rand: Callable[[], float] | None = None,
     ) -> None:
+        if rand is None:
+            from random import random
+
+            rand = random
         self.policy = policy
         self._clock = clock
         self._rand = rand

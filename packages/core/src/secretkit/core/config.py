@@ -38,7 +38,6 @@ __all__ = (
 
 import os
 from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from .backend import Backend
@@ -49,6 +48,7 @@ from .secret import SecretRef
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from pathlib import Path
 
 _PREFIX: Final = "SECRETKIT_"
 _TOP_KEYS: Final = ("backends", "cache", "default", "max_threads")
@@ -284,6 +284,8 @@ def _from_mapping(data: Mapping[str, object], source: str) -> Settings:
 def find_config(environ: Mapping[str, str] | None = None) -> Path | None:
     """Where ``from_config()`` looks with no path: ``SECRETKIT_CONFIG``, then
     ``./secretkit.toml``, then ``./pyproject.toml`` when it has ``[tool.secretkit]``."""
+    from pathlib import Path
+
     env = os.environ if environ is None else environ
     if env.get("SECRETKIT_CONFIG"):
         return Path(env["SECRETKIT_CONFIG"]).expanduser()
@@ -302,6 +304,8 @@ def from_config(path: str | os.PathLike[str] | None = None) -> Settings:
     :param path: the file; ``None`` looks where :func:`find_config` says
     :raises ConfigurationError: no file found, bad TOML, unknown keys, wrong types
     """
+    from pathlib import Path
+
     found = Path(path) if path is not None else find_config()
     if found is None:
         raise _error(

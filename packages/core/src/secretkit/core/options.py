@@ -12,10 +12,12 @@ __all__ = ("Options", "is_sensitive", "masked")
 
 import re
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Final, TypeVar, final
+from typing import TYPE_CHECKING, Final, TypeVar, final
 
 from .errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 _T = TypeVar("_T")
 _MISSING: Final = object()
@@ -219,6 +221,8 @@ class Options:
         value = self._take(key, default)
         if value is _MISSING:
             return default  # type: ignore[return-value]  # the caller's default
+        from pathlib import Path
+
         if isinstance(value, Path):
             return value.expanduser()
         if not isinstance(value, str) or not value:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 __all__ = ("Secret", "SecretRef")
 
-import json
 import re
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -306,6 +305,8 @@ class Secret:
         :raises DecodeError: the value is not UTF-8 or not JSON
         """
         try:
+            import json
+
             return json.loads(self._value)
         except UnicodeDecodeError:
             problem = "is not UTF-8 text"
@@ -332,6 +333,8 @@ class Secret:
                 raise self._decode_error(f"has no field {path!r}")
         if isinstance(node, str):
             return node
+        import json
+
         return json.dumps(node, separators=(",", ":"))
 
     def field(self, path: str) -> Secret:
