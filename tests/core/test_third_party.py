@@ -39,10 +39,6 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "secretkit-command"
 DIST = "secretkit-command"
 CANARY = "hunter2-canary-c0mmand"
 
-# Marked here, not only by tests/conftest.py: anyio re-creates the items it is
-# asked to run late, dropping their other parameters (see test_output_never_in_errors).
-pytestmark = pytest.mark.anyio
-
 
 def _installer() -> list[str]:
     """The command that installs into this interpreter's environment."""
