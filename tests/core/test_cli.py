@@ -723,3 +723,20 @@ class TestSubprocess:
         )
         assert result.returncode == 2
         assert b"Traceback" not in result.stderr
+
+
+class TestDiscovery:
+    def test_finds_secretkit_toml_in_the_working_directory(
+        self, tmp_path: Path, secrets_file: Path, capsys, monkeypatch
+    ) -> None:
+        """Without --config, ./secretkit.toml is read, and variables override it."""
+        (tmp_path / "secretkit.toml").write_text(
+            f'default = "file"\n[backends.file]\npath = "{secrets_file}"\n'
+        )
+        monkeypatch.chdir(tmp_path)
+        code, out, _ = run(capsys, "get", "mlflow/auth#user", "--reveal")
+        assert (code, out.strip()) == (0, "ci")
+        monkeypatch.setenv("SECRETKIT_DEFAULT", "env")
+        monkeypatch.setenv("MLFLOW_AUTH", "from-env")
+        code, out, _ = run(capsys, "get", "mlflow/auth", "--reveal")
+        assert (code, out.strip()) == (0, "from-env")

@@ -11,6 +11,7 @@ __all__ = ("get", "load_settings", "ls", "open_client", "print_json")
 import base64
 import json
 import logging
+import os
 import sys
 from contextlib import asynccontextmanager
 from datetime import date, time
@@ -33,11 +34,19 @@ _MASK: Final = "****"
 def load_settings(path: str | None) -> config.Settings:
     """Read the configuration: the TOML file at ``path``, else the environment.
 
-    :param path: ``--config``; ``None`` reads ``SECRETKIT_CONFIG`` and the
-        ``SECRETKIT_*`` variables, and gives the defaults when none is set
+    :param path: ``--config``; ``None`` reads the ``SECRETKIT_*`` variables on top
+        of the file ``config.find_config()`` finds (``SECRETKIT_CONFIG``,
+        ``./secretkit.toml``, ``./pyproject.toml``), or the defaults
     :raises ConfigurationError: naming the key at fault and where it came from
     """
-    settings = config.from_env() if path is None else config.from_config(path)
+    if path is not None:
+        settings = config.from_config(path)
+    else:
+        found = config.find_config()
+        environ = dict(os.environ)
+        if found is not None:
+            environ["SECRETKIT_CONFIG"] = str(found)
+        settings = config.from_env(environ)
     _log.debug("configuration from %s", settings.source)
     return settings
 

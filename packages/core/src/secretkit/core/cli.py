@@ -7,9 +7,9 @@ Commands: ``get`` shows a secret (masked unless ``--reveal``), ``ls`` lists name
 configuration (sensitive options masked), ``doctor`` checks the configuration and
 every backend, and ``plugins`` lists the installed plugins.
 
-Without ``--config`` the configuration comes from ``SECRETKIT_CONFIG`` and the
-``SECRETKIT_*`` variables, as ``SecretClient.from_env()`` reads them; with none set,
-bare names go to the ``env`` backend.
+Without ``--config`` the configuration comes from the ``SECRETKIT_*`` variables on
+top of the first file found of ``SECRETKIT_CONFIG``, ``./secretkit.toml`` and
+``[tool.secretkit]`` in ``./pyproject.toml``; with none, bare names go to ``env``.
 
 Exit codes:
 
@@ -79,8 +79,9 @@ exit codes:
   5    backend unavailable (network, throttling, timeouts, missing file)
   130  interrupted
 
-Without --config, the configuration comes from SECRETKIT_CONFIG and the
-SECRETKIT_* variables; with none set, bare names read environment variables.
+Without --config, the configuration comes from the SECRETKIT_* variables on top
+of the first of SECRETKIT_CONFIG, ./secretkit.toml and [tool.secretkit] in
+./pyproject.toml; with none, bare names read environment variables.
 Values are shown only with get --reveal."""
 
 
