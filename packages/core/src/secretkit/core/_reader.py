@@ -135,24 +135,28 @@ class Reader:
         except BaseException as exc:
             if observers.active:
                 how = "negative" if self.cache.negative_hits > negatives else "miss"
-                observers.finished(
-                    route.instance,
-                    route.ref.name,
-                    route.ref.version,
-                    how,
-                    self.clock() - started,
-                    exc,
-                )
+                self._finished(route, route.ref.version, how, started, exc)
             raise
         if observers.active:
-            observers.finished(
-                route.instance,
-                route.ref.name,
-                secret.version,
-                how,
-                self.clock() - started,
-            )
+            self._finished(route, secret.version, how, started)
         return secret
+
+    def _finished(
+        self,
+        route: Route,
+        version: str | None,
+        how: CacheResult,
+        started: float,
+        error: BaseException | None = None,
+    ) -> None:
+        self.observers.finished(
+            route.instance,
+            route.ref.name,
+            version,
+            how,
+            self.clock() - started,
+            error,
+        )
 
     async def load(self, route: Route, refresh: bool) -> tuple[Secret, float | None]:
         """Fetch one secret from its backend: what the cache calls on a miss."""
@@ -173,14 +177,7 @@ class Reader:
                 )
         except BaseException as exc:
             if refresh and observers.active:  # no caller is there to report it
-                observers.finished(
-                    route.instance,
-                    route.ref.name,
-                    route.ref.version,
-                    how,
-                    self.clock() - started,
-                    exc,
-                )
+                self._finished(route, route.ref.version, how, started, exc)
             if isinstance(exc, Exception) and not isinstance(exc, SecretkitError):
                 raise BackendError(
                     f"backend {route.instance!r} failed reading {route.ref.name!r}: "
@@ -190,13 +187,7 @@ class Reader:
                 ) from exc
             raise
         if refresh and observers.active:
-            observers.finished(
-                route.instance,
-                route.ref.name,
-                value.version,
-                how,
-                self.clock() - started,
-            )
+            self._finished(route, value.version, how, started)
         return self.secret(route, value), value.ttl
 
     def secret(self, route: Route, value: SecretValue) -> Secret:

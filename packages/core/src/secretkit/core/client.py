@@ -73,22 +73,6 @@ class SecretBatch(Mapping[str, Secret]):
         return f"SecretBatch(found={sorted(self._found)}, errors={sorted(self.errors)})"
 
 
-@final
-class _Route:
-    """A parsed, resolved reference: its slot, cache key, field, and backend ref."""
-
-    __slots__ = ("field", "instance", "key", "ref", "slot")
-
-    def __init__(self, ref: SecretRef, instance: str) -> None:
-        self.slot = DEAD
-        self.ref = SecretRef(
-            name=ref.name, backend=instance, version=ref.version, stage=ref.stage
-        )
-        self.instance = instance
-        self.field = ref.field
-        self.key: Key = (instance, ref.name, ref.version, ref.stage)
-
-
 class SecretClient:
     """Read secrets from any configured backend, through one cache.
 
