@@ -9,6 +9,7 @@ import threading
 from contextlib import aclosing
 
 import anyio
+import anyio.to_thread
 import pytest
 
 from secretkit.core import CachePolicy, SecretClient, SyncSecretClient, hookimpl
@@ -343,6 +344,61 @@ class TestEventLoops:
         async with SecretClient(backends={"b": backend}) as client:
             assert await client.get_value("x") == "from-thread"
         assert threading.current_thread().name not in backend.threads
+
+
+class Gauge(Backend):
+    """A blocking backend that records how many of its calls run at once."""
+
+    def __init__(self) -> None:
+        self.running = self.peak = 0
+        self.lock = threading.Lock()
+        self.two_running = threading.Event()
+        self.release = threading.Event()
+
+    async def fetch(self, ref: SecretRef) -> SecretValue:
+        def read() -> str:
+            with self.lock:
+                self.running += 1
+                self.peak = max(self.peak, self.running)
+                if self.running == 2:
+                    self.two_running.set()
+            self.release.wait(5)
+            with self.lock:
+                self.running -= 1
+            return "v"
+
+        return SecretValue(value=await self.run_blocking(read))
+
+
+async def test_blocking_calls_are_bounded_by_max_threads() -> None:
+    """No more than max_threads blocking calls run at once, however many misses."""
+    from secretkit.core.backend import BackendFactory
+    from secretkit.core.options import Options
+
+    gauge = Gauge()
+
+    class Plugin:
+        @hookimpl
+        def secretkit_register_backends(self) -> list[BackendFactory]:
+            def create(options: Options) -> Backend:
+                return gauge
+
+            return [BackendFactory(type="gauge", create=create, runs="blocking")]
+
+    plugins = Registry.load()
+    plugins.register(Plugin(), name="gauge")
+    async with (
+        SecretClient(
+            backends={"g": {"type": "gauge"}}, max_threads=2, plugins=plugins
+        ) as client,
+        anyio.create_task_group() as tg,
+    ):
+        for index in range(10):
+            tg.start_soon(client.get, f"s{index}")
+        assert await anyio.to_thread.run_sync(gauge.two_running.wait, 5)
+        await anyio.wait_all_tasks_blocked()  # the other eight wait for a thread
+        gauge.release.set()
+    assert gauge.peak == 2
 
 
 class TestSyncClient:
