@@ -215,3 +215,47 @@ class TestKeywordArguments:
         described = settings.describe()
         assert "CANARY" not in repr(described)
         assert described["backends"]["kv"]["token"] == "****"  # type: ignore[index]
+
+
+class TestTypeWideVariables:
+    def test_type_options_apply_to_every_instance_of_the_type(self) -> None:
+        """SECRETKIT_<TYPE>_<OPTION> sets an option for each instance of the type."""
+        settings = from_env(
+            {"SECRETKIT_MEMORY_SECRETS": "x", "SECRETKIT_AWS_SSM_REGION": "eu-west-1"},
+            types=["memory", "aws", "aws-ssm"],
+        )
+        assert settings.type_options == {
+            "memory": {"secrets": "x"},
+            "aws-ssm": {"region": "eu-west-1"},
+        }
+
+    def test_unknown_type_prefix_is_an_error(self) -> None:
+        """A variable matching no installed type is still rejected."""
+        with pytest.raises(ConfigurationError, match="SECRETKIT_GCP_PROJECT"):
+            from_env({"SECRETKIT_GCP_PROJECT": "p"}, types=["aws"])
+
+    async def test_instance_options_win(self, tmp_path, monkeypatch) -> None:
+        """An instance's own option wins over the type-wide variable."""
+        one = tmp_path / "one.json"
+        one.write_text('{"a": "from-one"}')
+        two = tmp_path / "two.json"
+        two.write_text('{"a": "from-two"}')
+        monkeypatch.setenv("SECRETKIT_FILE_PATH", str(one))
+        monkeypatch.setenv("SECRETKIT_BACKENDS__OTHER__TYPE", "file")
+        monkeypatch.setenv("SECRETKIT_BACKENDS__OTHER__PATH", str(two))
+        async with SecretClient.from_env() as client:
+            assert await client.get_value("file://a") == "from-one"
+            assert await client.get_value("other://a") == "from-two"
+
+    def test_bad_type_option_names_its_source(self, monkeypatch) -> None:
+        """An option the type rejects fails naming it, from the environment."""
+        monkeypatch.setenv("SECRETKIT_FILE_COLOUR", "blue")
+        with pytest.raises(ConfigurationError, match="colour") as caught:
+            SecretClient.from_env(
+                {
+                    "SECRETKIT_FILE_COLOUR": "blue",
+                    "SECRETKIT_DEFAULT": "file",
+                    "SECRETKIT_FILE_PATH": "/x.json",
+                }
+            )
+        assert "environment" in str(caught.value)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Final
 
 from . import config
 from .client import SecretClient
+from .plugins import registry
 from .secret import SecretRef
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ def load_settings(path: str | None) -> config.Settings:
         environ = dict(os.environ)
         if found is not None:
             environ["SECRETKIT_CONFIG"] = str(found)
-        settings = config.from_env(environ)
+        settings = config.from_env(environ, types=registry().names())
     _log.debug("configuration from %s", settings.source)
     return settings
 

@@ -73,8 +73,18 @@ class Instances:
         if isinstance(spec, Backend):
             return Instance(spec, getattr(spec, "runs", "anyio"), None)
         factory = self._plugins.factory(spec.type)
+        canonical = self._plugins.canonical(spec.type)
+        shared = {  # SECRETKIT_<TYPE>_<OPTION>: under the instance's own options
+            option: value
+            for type_name, values in self._settings.type_options.items()
+            if self._plugins.canonical(type_name) == canonical
+            for option, value in values.items()
+        }
         options = Options(
-            spec.options, instance=name, source=spec.source, from_text=spec.from_text
+            {**shared, **spec.options},
+            instance=name,
+            source=f"{spec.source} + environment" if shared else spec.source,
+            from_text=spec.from_text or bool(shared),
         )
         backend = factory.create(options)
         options.done()  # even when a factory forgets: unknown keys always fail

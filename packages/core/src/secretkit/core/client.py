@@ -24,6 +24,7 @@ from ._loops import running_trio
 from ._reader import Reader
 from ._slots import DEAD
 from .errors import BackendUnavailable, SecretkitError
+from .plugins import registry
 from .secret import Secret, SecretRef
 
 if TYPE_CHECKING:
@@ -129,7 +130,7 @@ class SecretClient:
 
         :raises ConfigurationError: naming the variable at fault
         """
-        return cls.from_settings(config.from_env(environ))
+        return cls.from_settings(config.from_env(environ, types=registry().names()))
 
     @classmethod
     def from_config(cls, path: str | os.PathLike[str] | None = None) -> Self:

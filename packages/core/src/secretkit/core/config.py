@@ -47,7 +47,7 @@ from .policy import CachePolicy
 from .secret import SecretRef
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
     from pathlib import Path
 
 _PREFIX: Final = "SECRETKIT_"
@@ -85,6 +85,7 @@ class Settings:
     cache: CachePolicy = field(default_factory=CachePolicy)
     max_threads: int = 8
     source: str = "SecretClient()"
+    type_options: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def describe(self) -> dict[str, object]:
         """The effective configuration with every sensitive option masked."""
@@ -104,6 +105,16 @@ class Settings:
             "max_threads": self.max_threads,
             "cache": {name: getattr(self.cache, name) for name in _POLICY_FIELDS},
             "backends": backends,
+            **(
+                {
+                    "type options (environment)": {
+                        name: masked(dict(values))
+                        for name, values in self.type_options.items()
+                    }
+                }
+                if self.type_options
+                else {}
+            ),
             "(source)": self.source,
         }
 
@@ -318,12 +329,23 @@ def from_config(path: str | os.PathLike[str] | None = None) -> Settings:
     return _from_mapping(data, source)
 
 
-def from_env(environ: Mapping[str, str] | None = None) -> Settings:
+def from_env(
+    environ: Mapping[str, str] | None = None, *, types: Iterable[str] = ()
+) -> Settings:
     """Read ``SECRETKIT_*`` variables, on top of ``SECRETKIT_CONFIG`` when set.
 
+    ``SECRETKIT_<TYPE>_<OPTION>`` (``SECRETKIT_AWS_REGION``) sets an option for
+    every instance of an installed backend type; an instance's own options win.
+
     :param environ: the variables (default: ``os.environ``)
+    :param types: the installed backend types and aliases, for type-wide options
     :raises ConfigurationError: naming the variable at fault
     """
+    prefixes = sorted(
+        ((name.upper().replace("-", "_") + "_", name) for name in types),
+        key=lambda pair: -len(pair[0]),  # aws-ssm before aws
+    )
+    type_options: dict[str, dict[str, str]] = {}
     env = os.environ if environ is None else environ
     base = from_config(env["SECRETKIT_CONFIG"]) if env.get("SECRETKIT_CONFIG") else None
     policy = base.cache if base else CachePolicy()
@@ -352,7 +374,11 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
             _, name, option = key.split("__")
             backend_values.setdefault(name.lower(), {})[option.lower()] = value
         else:
-            raise _error(variable, "environment", "unknown secretkit variable")
+            match = next((p for p in prefixes if key.startswith(p[0])), None)
+            if match is None or key == match[0]:
+                raise _error(variable, "environment", "unknown secretkit variable")
+            option = key[len(match[0]) :].lower()
+            type_options.setdefault(match[1], {})[option] = value
     for name, values in backend_values.items():
         earlier = specs.get(name)
         merged: dict[str, object] = dict(values)
@@ -364,7 +390,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         policy = _policy(
             policy, {field_name: text}, "environment", text=True, prefix="SECRETKIT_"
         )
-    return from_kwargs(
+    settings = from_kwargs(
         default=default,
         backends=specs,
         cache=policy,
@@ -372,3 +398,4 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         max_threads=max_threads,
         source="environment" if base is None else f"environment + {base.source}",
     )
+    return replace(settings, type_options=type_options)

@@ -194,6 +194,10 @@ class Registry:
         """The installed backend types (not aliases), sorted."""
         return tuple(sorted(set(self._types.values())))
 
+    def names(self) -> tuple[str, ...]:
+        """Every installed type name and alias, sorted."""
+        return tuple(sorted(self._factories))
+
     def canonical(self, type_name: str) -> str:
         """The type name an alias stands for."""
         return self._types.get(type_name, type_name)
