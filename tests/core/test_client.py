@@ -9,6 +9,7 @@ import threading
 from contextlib import aclosing
 
 import anyio
+import anyio.lowlevel
 import anyio.to_thread
 import pytest
 
@@ -310,6 +311,8 @@ class AsyncioOnly(Backend):
 
         asyncio.get_running_loop()  # raises under trio
         await asyncio.sleep(0)
+        async with anyio.Lock():  # anyio must see asyncio here, not the caller's trio
+            await anyio.lowlevel.checkpoint()
         return SecretValue(
             value="from-asyncio", version=threading.current_thread().name
         )

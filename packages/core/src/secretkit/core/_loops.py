@@ -20,6 +20,7 @@ __all__ = (
 )
 
 import contextlib
+import contextvars
 import os
 import sys
 import threading
@@ -123,7 +124,9 @@ async def on_asyncio(func: Callable[[], Coroutine[object, object, _T]]) -> _T:
     async def start() -> _T:
         return await func()
 
-    future = asyncio.run_coroutine_threadsafe(start(), loop)
+    # A fresh context: the task must not inherit trio's (sniffio would then tell
+    # anyio, on the asyncio thread, that it runs under trio).
+    future = contextvars.Context().run(asyncio.run_coroutine_threadsafe, start(), loop)
     future.add_done_callback(wake)
     try:
         await done.wait()
