@@ -64,7 +64,11 @@ class TestRouting:
 
     def test_unknown_backend_names_installed_ones_and_the_extra(self) -> None:
         """An unknown backend's error says what is installed and what to get."""
-        client = SecretClient(backends={"m": {"type": "memory"}})
+        from secretkit.core.backends import plugin as builtin
+
+        core_only = Registry.load(entry_points=False)  # as if secretkit-aws were absent
+        core_only.register(builtin, name="builtin")
+        client = SecretClient(backends={"m": {"type": "memory"}}, plugins=core_only)
         with pytest.raises(BackendNotFound) as caught:
             anyio.run(client.get, "aws://db/main")
         message = str(caught.value)
