@@ -13,7 +13,7 @@ asyncio-only SDK declares ``runs="asyncio"`` so the core bridges it under trio.
 
 from __future__ import annotations
 
-__all__ = ("Backend", "BackendFactory", "Runs", "SecretValue")
+__all__ = ("Backend", "BackendFactory", "Runs", "SecretInfo", "SecretValue")
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, NoReturn, TypeVar
@@ -66,6 +66,28 @@ class SecretValue:
         raise NotSupported("refusing to pickle a secret value")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SecretInfo:
+    """What a backend knows about a secret, without its value (``describe``).
+
+    :param name: the secret's name
+    :param version: the current version id
+    :param stages: the current version's stages or labels
+    :param created: when the secret (or its current version) was created
+    :param updated: when it last changed
+    :param versions: every version id the backend reports, with its stages
+    :param metadata: the rest: description, tags, rotation state, deletion date
+    """
+
+    name: str
+    version: str | None = None
+    stages: tuple[str, ...] = ()
+    created: datetime | None = None
+    updated: datetime | None = None
+    versions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    metadata: Mapping[str, object] = field(default_factory=dict)
+
+
 class Backend:
     """Base class of every backend. Override :meth:`fetch`, and what else you can do.
 
@@ -100,22 +122,42 @@ class Backend:
         raise self._unsupported("fetch_many")
 
     async def put(
-        self, ref: SecretRef, value: str | bytes, *, create: bool = True
+        self,
+        ref: SecretRef,
+        value: str | bytes,
+        *,
+        create: bool = True,
+        description: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        stages: Sequence[str] = (),
     ) -> SecretValue:
         """Store a new value (a new version where the backend keeps versions).
 
         :param create: create the secret when it does not exist yet
-        :return: what was stored, with the new version id
+        :param description: a description, where the backend keeps one
+        :param tags: tags to set, where the backend keeps them
+        :param stages: stages or labels for the new version, where supported
+        :return: what was stored, with the new version id (its value too)
+        :raises SecretNotFound: ``create=False`` and no such secret
         :raises NotSupported: the backend is read-only
         """
         raise self._unsupported("put")
 
-    async def delete(self, ref: SecretRef) -> None:
-        """Delete a secret.
+    async def delete(self, ref: SecretRef, *, force: bool = False) -> None:
+        """Delete a secret (backends with a recovery window keep it until then).
 
+        :param force: skip the recovery window, where the backend has one
         :raises NotSupported: the backend is read-only
         """
         raise self._unsupported("delete")
+
+    async def describe(self, ref: SecretRef) -> SecretInfo:
+        """Return what the backend knows about a secret, never its value.
+
+        :raises SecretNotFound: no such secret
+        :raises NotSupported: the backend cannot describe
+        """
+        raise self._unsupported("describe")
 
     def list(self, prefix: str = "") -> AsyncIterator[str]:
         """Yield the names of the secrets under ``prefix``; never values.

@@ -144,11 +144,19 @@ class MemoryBackend(Backend):
         return self._value(versions, index)
 
     async def put(
-        self, ref: SecretRef, value: str | bytes, *, create: bool = True
+        self,
+        ref: SecretRef,
+        value: str | bytes,
+        *,
+        create: bool = True,
+        description: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        stages: Sequence[str] = (),
     ) -> SecretValue:
         """Store ``value`` as the new newest version of ``ref.name``; wake watchers.
 
-        The reference's version and stage are ignored.
+        The reference's version and stage are ignored, and so are description,
+        tags and stages: memory keeps none of them.
 
         :param ref: names the secret
         :param value: text or bytes
@@ -159,7 +167,7 @@ class MemoryBackend(Backend):
         """
         return self._store(ref.name, value, create=create)
 
-    async def delete(self, ref: SecretRef) -> None:
+    async def delete(self, ref: SecretRef, *, force: bool = False) -> None:
         """Delete the secret and all its versions; wake watchers.
 
         A later put starts again at version ``"1"``.
