@@ -27,9 +27,12 @@ async def main() -> None:
         print(f"get mlflow/auth        -> {secret!r}  (file read: {miss * 1e3:.2f} ms)")
 
         started = time.perf_counter()
-        again = await client.get("mlflow/auth")
-        hit = time.perf_counter() - started
-        print(f"get mlflow/auth again  -> {again!r}  (cached, {hit * 1e6:.1f} µs)")
+        for _ in range(10_000):
+            again = await client.get("mlflow/auth")
+        hit = (time.perf_counter() - started) / 10_000
+        print(
+            f"get mlflow/auth again  -> {again!r}  (cached: {hit * 1e9:.0f} ns a hit)"
+        )
 
         token = await client.get("mlflow/auth#token")
         print(f"field mlflow/auth#token -> {token!r}; as text: {token}")
