@@ -66,5 +66,9 @@ def demo(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Print the benchmark ratios (cache hits, import time)."""
     _install_workspace(session)
+    # The servers the benchmarks start, and the peers they compare against.
+    session.install(
+        *_group("test"), "aws-lambda-powertools", "aws-secretsmanager-caching"
+    )
     for script in sorted(ROOT.glob("benchmarks/bench_*.py")):
         session.run("python", str(script.relative_to(ROOT)))

@@ -259,3 +259,17 @@ class TestTypeWideVariables:
                 }
             )
         assert "environment" in str(caught.value)
+        assert "SECRETKIT_FILE_COLOUR" in str(caught.value)
+
+    async def test_type_wide_ttl(self, tmp_path) -> None:
+        """SECRETKIT_<TYPE>_TTL is that type's cache TTL; a bad one names itself."""
+        secrets = tmp_path / "s.json"
+        secrets.write_text('{"a": "1"}')
+        env = {"SECRETKIT_FILE_PATH": str(secrets), "SECRETKIT_FILE_TTL": "7"}
+        client = SecretClient.from_env(env)
+        assert client._reader.instances.get("file").ttl == 7
+        bad = SecretClient.from_env({**env, "SECRETKIT_FILE_TTL": "soon"})
+        with pytest.raises(ConfigurationError, match="SECRETKIT_FILE_TTL"):
+            bad.backend("file")  # built on first use, as file:// is not configured
+        await bad.aclose()
+        await client.aclose()

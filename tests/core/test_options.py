@@ -466,3 +466,15 @@ class TestMasked:
             "Options('prod', {'region': 'us-east-1', 'auth': {'token': '****'}}, "
             "source='secretkit.toml')"
         )
+
+
+def test_names_of_things_are_not_sensitive() -> None:
+    """check_secret, token_file and role_arn name things; they are not masked."""
+    from secretkit.core.options import is_sensitive
+
+    assert not is_sensitive("check_secret")
+    assert not is_sensitive("jwt_file")
+    assert not is_sensitive("token_file")
+    assert is_sensitive("secret_id")
+    assert is_sensitive("client_secret")
+    assert is_sensitive("token")

@@ -97,21 +97,27 @@ class TestRegistry:
             ) -> list[CredentialProviderFactory]:
                 return [
                     CredentialProviderFactory(
-                        kind="aws", name="late", order=300, create=lambda o: make("l")
+                        kind="test-aws",
+                        name="late",
+                        order=300,
+                        create=lambda o: make("l"),
                     ),
                     CredentialProviderFactory(
-                        kind="aws", name="early", order=10, create=lambda o: make("e")
+                        kind="test-aws",
+                        name="early",
+                        order=10,
+                        create=lambda o: make("e"),
                     ),
                     CredentialProviderFactory(
-                        kind="vault", name="other", create=lambda o: make("o")
+                        kind="test-vault", name="other", create=lambda o: make("o")
                     ),
                 ]
 
         plugins = Registry.load()
         plugins.register(Plugin(), name="creds")
-        assert [f.name for f in plugins.credential_factories("aws")] == [
+        assert [f.name for f in plugins.credential_factories("test-aws")] == [
             "early",
             "late",
         ]
-        assert [f.name for f in plugins.credential_factories("vault")] == ["other"]
-        assert plugins.credential_factories("azure") == []
+        assert [f.name for f in plugins.credential_factories("test-vault")] == ["other"]
+        assert plugins.credential_factories("test-azure") == []

@@ -20,6 +20,7 @@ import anyio
 from ._loops import on_asyncio, running_trio
 from .backend import Backend
 from .config import BackendSpec
+from .errors import ConfigurationError
 from .options import Options
 
 if TYPE_CHECKING:
@@ -30,6 +31,21 @@ if TYPE_CHECKING:
     from .plugins import Registry
 
 _log = logging.getLogger(__name__)
+
+
+def _seconds(text: str, where: str, name: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise ConfigurationError(
+            f"backends.{name}.ttl ({where}): expected seconds, got {text!r}",
+            key=f"backends.{name}.ttl",
+            source=where,
+            backend=name,
+        )
+    return seconds
 
 
 @final
@@ -74,24 +90,31 @@ class Instances:
             return Instance(spec, getattr(spec, "runs", "anyio"), None)
         factory = self._plugins.factory(spec.type)
         canonical = self._plugins.canonical(spec.type)
-        shared = {  # SECRETKIT_<TYPE>_<OPTION>: under the instance's own options
-            option: value
-            for type_name, values in self._settings.type_options.items()
-            if self._plugins.canonical(type_name) == canonical
-            for option, value in values.items()
-        }
+        shared: dict[str, str] = {}  # SECRETKIT_<TYPE>_<OPTION>, under the instance's
+        origins: dict[str, str] = {}
+        for type_name, values in self._settings.type_options.items():
+            if self._plugins.canonical(type_name) == canonical:
+                prefix = "SECRETKIT_" + type_name.upper().replace("-", "_")
+                for option, value in values.items():
+                    shared[option] = value
+                    origins[option] = f"environment {prefix}_{option.upper()}"
+        ttl = spec.ttl
+        if ttl is None and "ttl" in shared:
+            ttl = _seconds(shared.pop("ttl"), origins["ttl"], name)
+        own = {key for key in spec.options if key in shared}
         options = Options(
             {**shared, **spec.options},
             instance=name,
-            source=f"{spec.source} + environment" if shared else spec.source,
+            source=spec.source,
             from_text=spec.from_text or bool(shared),
+            origins={key: where for key, where in origins.items() if key not in own},
         )
         backend = factory.create(options)
         options.done()  # even when a factory forgets: unknown keys always fail
         backend.name = name
         if factory.runs == "blocking":
             backend._limiter = self._limiter
-        return Instance(backend, factory.runs, spec.ttl)
+        return Instance(backend, factory.runs, ttl)
 
     def names(self) -> tuple[str, ...]:
         """The instances built so far, configured ones first."""

@@ -206,10 +206,14 @@ class Reader:
             raise SecretkitError("this SecretClient is closed")
         self.tg.start_soon(func)
 
-    async def prefetch(self, refs: list[str | SecretRef]) -> None:
-        """Start one batch call per backend that has a batch API (``fetch_many``)."""
+    async def prefetch(self, refs: list[str | SecretRef]) -> set[str | SecretRef]:
+        """Start one batch call per backend that has a batch API (``fetch_many``).
+
+        :return: the references a batch covers: their gets only wait, in turn
+        """
+        covered: set[str | SecretRef] = set()
         if self.closed:
-            return
+            return covered
         groups: dict[str, dict[Key, Route]] = {}
         for ref in refs:
             try:
@@ -219,6 +223,7 @@ class Reader:
             backend = self.instances.get(route.instance).backend
             if type(backend).fetch_many is not Backend.fetch_many:
                 groups.setdefault(route.instance, {})[route.key] = route
+                covered.add(ref)
         for name, routes in groups.items():
             instance = self.instances.get(name)
             await self.cache.prefetch(
@@ -227,6 +232,7 @@ class Reader:
                 ttl=instance.ttl,
                 spawn=self.spawn if self.tg is not None else None,
             )
+        return covered
 
     async def load_many(
         self, instance: Instance, routes: dict[Key, Route], keys: list[Key]

@@ -229,7 +229,7 @@ class SecretClient:
         """
         wanted = list(dict.fromkeys(refs))
         outcomes: dict[str, Secret | SecretkitError] = {}
-        await self._reader.prefetch(wanted)
+        covered = await self._reader.prefetch(wanted)
 
         async def one(ref: str | SecretRef) -> None:
             try:
@@ -239,7 +239,11 @@ class SecretClient:
 
         async with anyio.create_task_group() as tg:
             for ref in wanted:
-                tg.start_soon(one, ref)
+                if ref not in covered:  # no batch API: fetch these concurrently
+                    tg.start_soon(one, ref)
+            for ref in wanted:
+                if ref in covered:  # the batch fetches these: waiting in turn is enough
+                    await one(ref)
         ordered = [(str(ref), outcomes[str(ref)]) for ref in wanted]
         errors = {r: o for r, o in ordered if isinstance(o, SecretkitError)}
         if raise_on_error and errors:

@@ -25,12 +25,19 @@ _SENSITIVE = re.compile(
     r"token|password|passwd|secret|private|credential|api_?key|client_key|passphrase",
     re.IGNORECASE,
 )
+_NAMING: Final = ("_file", "_path", "_url", "_arn", "_name")
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
 _FALSE: Final = frozenset({"0", "false", "no", "off"})
 
 
 def is_sensitive(key: str) -> bool:
-    """Say whether an option name looks like it holds a credential."""
+    """Say whether an option name looks like it holds a credential.
+
+    Names of things (``check_secret``, ``token_file``, ``role_arn``) are not
+    credentials themselves.
+    """
+    if key.startswith("check_") or key.endswith(_NAMING):
+        return False
     return bool(_SENSITIVE.search(key))
 
 
@@ -59,9 +66,11 @@ class Options:
     :param instance: the backend instance name (``prod`` in ``prod://db/main``)
     :param source: where the values came from, for error messages
     :param from_text: values are strings to convert (environment variables)
+    :param origins: where single options came from, when not ``source``
+        (``SECRETKIT_AWS_REGION``)
     """
 
-    __slots__ = ("_read", "_values", "from_text", "instance", "source")
+    __slots__ = ("_origins", "_read", "_values", "from_text", "instance", "source")
 
     def __init__(
         self,
@@ -70,12 +79,14 @@ class Options:
         instance: str,
         source: str,
         from_text: bool = False,
+        origins: Mapping[str, str] | None = None,
     ) -> None:
         self._values = dict(values)
         self._read: set[str] = set()
         self.instance = instance
         self.source = source
         self.from_text = from_text
+        self._origins = dict(origins or {})
 
     def __repr__(self) -> str:
         shown = masked(self._values)
@@ -95,10 +106,11 @@ class Options:
         :param problem: what is wrong, without the value if it may be secret
         """
         dotted = f"backends.{self.instance}.{key}"
+        source = self._origins.get(key, self.source)
         return ConfigurationError(
-            f"{dotted} ({self.source}): {problem}",
+            f"{dotted} ({source}): {problem}",
             key=dotted,
-            source=self.source,
+            source=source,
             backend=self.instance,
         )
 
