@@ -22,8 +22,10 @@ if TYPE_CHECKING:
     from .config import AwsSettings
 
 # botocore/aiobotocore loggers whose DEBUG records can hold values: request
-# parameters (PutSecretValue's SecretString) and response bodies.
+# parameters (PutSecretValue's SecretString) and response bodies; botocore.auth
+# logs the canonical request, session token header included.
 _CHATTY: Final = (
+    "botocore.auth",
     "botocore.endpoint",
     "botocore.parsers",
     "botocore.hooks",
@@ -93,7 +95,7 @@ class ClientPool:
             self._stack = AsyncExitStack()
         config = AioConfig(
             retries={
-                "max_attempts": settings.max_attempts,
+                "total_max_attempts": settings.max_attempts,
                 "mode": settings.retry_mode,
             },
             connect_timeout=settings.connect_timeout,

@@ -14,7 +14,9 @@ __all__ = ("RETRY_MODES", "AwsSettings", "read_settings")
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, cast
+
+from secretkit.core.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -41,6 +43,8 @@ class AwsSettings:
     :param connect_timeout: seconds to connect
     :param read_timeout: seconds to wait for a response
     :param check_secret: a secret ``doctor`` checks is readable (never shown)
+    :param recovery_window_days: days a deleted secret stays restorable (7 to 30;
+        default AWS's 30); ``delete(force=True)`` skips the window
     """
 
     region: str | None = None
@@ -56,6 +60,7 @@ class AwsSettings:
     connect_timeout: float = 5.0
     read_timeout: float = 10.0
     check_secret: str | None = None
+    recovery_window_days: int | None = None
 
     @property
     def region_order(self) -> tuple[str | None, ...]:
@@ -77,9 +82,15 @@ def read_settings(
     # botocore reads only AWS_DEFAULT_REGION; the seed and newer SDKs use AWS_REGION.
     fallback = regions[0] if regions else env.get("AWS_REGION") or None
     region = options.get_str("region", fallback)
-    max_attempts = options.get_int("max_attempts", _int_env(env, "AWS_MAX_ATTEMPTS", 3))
+    # The AWS_* retry variables count only when no option is given, as in botocore.
+    max_attempts = cast("int | None", options.get_int("max_attempts", None))
+    if max_attempts is None:
+        max_attempts = _max_attempts_env(env, options.instance)
     if max_attempts < 1:
         raise options.error("max_attempts", "must be at least 1")
+    retry_mode = cast("str | None", options.get_choice("retry_mode", RETRY_MODES, None))
+    if retry_mode is None:
+        retry_mode = _retry_mode_env(env, options.instance)
     duration = options.get_int("duration_seconds", 3600)
     if not 900 <= duration <= 43200:
         raise options.error("duration_seconds", "must be between 900 and 43200")
@@ -95,22 +106,57 @@ def read_settings(
         ),
         duration_seconds=duration,
         max_attempts=max_attempts,
-        retry_mode=options.get_choice(
-            "retry_mode", RETRY_MODES, env.get("AWS_RETRY_MODE") or "adaptive"
-        ),
+        retry_mode=retry_mode,
         connect_timeout=options.get_float("connect_timeout", 5.0),
         read_timeout=options.get_float("read_timeout", 10.0),
         check_secret=options.get_str("check_secret", None),
+        recovery_window_days=_recovery_window(options),
     )
     options.done()
     return settings
 
 
-def _int_env(env: Mapping[str, str], name: str, default: int) -> int:
-    try:
-        return int(env[name])
-    except (KeyError, ValueError):
-        return default
+def _env_error(name: str, instance: str, problem: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"{name} (environment): {problem}",
+        key=name,
+        source="environment",
+        backend=instance,
+    )
+
+
+def _max_attempts_env(env: Mapping[str, str], instance: str) -> int:
+    # botocore fails on a value it cannot use; so do we, naming the variable.
+    text = (env.get("AWS_MAX_ATTEMPTS") or "").strip()
+    if not text:
+        return 3
+    if not text.isdigit() or int(text) < 1:
+        raise _env_error(
+            "AWS_MAX_ATTEMPTS",
+            instance,
+            f"expected a whole number of at least 1, got {text!r}",
+        )
+    return int(text)
+
+
+def _retry_mode_env(env: Mapping[str, str], instance: str) -> str:
+    text = (env.get("AWS_RETRY_MODE") or "").strip()
+    if not text:
+        return "adaptive"
+    if text not in RETRY_MODES:
+        raise _env_error(
+            "AWS_RETRY_MODE",
+            instance,
+            f"expected one of {', '.join(RETRY_MODES)}, got {text!r}",
+        )
+    return text
+
+
+def _recovery_window(options: Options) -> int | None:
+    days = cast("int | None", options.get_int("recovery_window_days", None))
+    if days is not None and not 7 <= days <= 30:
+        raise options.error("recovery_window_days", "must be between 7 and 30")
+    return days
 
 
 def _role_env(env: Mapping[str, str], name: str) -> str | None:
