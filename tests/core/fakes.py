@@ -60,6 +60,8 @@ class BatchingBackend(CountingBackend):
         self.batches.append([ref.name for ref in refs])
         if self.gate is not None:
             await self.gate.wait()
+        if self.fail is not None:
+            raise self.fail
         out: dict[SecretRef, SecretValue | BackendError] = {}
         for ref in refs:
             if ref.name in self.missing:

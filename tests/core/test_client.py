@@ -19,6 +19,7 @@ from secretkit.core.backends.memory import MemoryBackend
 from secretkit.core.errors import (
     BackendError,
     BackendNotFound,
+    BackendUnavailable,
     ConfigurationError,
     DecodeError,
     InvalidReference,
@@ -213,6 +214,31 @@ class TestBatches:
         assert got == ["batched-b"]
         assert backend.calls == 0
         assert len(backend.batches) == 1
+
+    async def test_failed_batch_is_not_asked_again_one_by_one(self) -> None:
+        """A batch that fails for every ref reports each failure; no single reads."""
+        backend = BatchingBackend()
+        backend.fail = BackendUnavailable("down", backend="b")
+        async with SecretClient(backends={"b": backend}) as client:
+            batch = await client.get_many([f"s{i}" for i in range(20)])
+        assert len(batch.errors) == 20
+        assert all(isinstance(e, BackendUnavailable) for e in batch.errors.values())
+        assert (len(backend.batches), backend.calls) == (1, 0)
+
+    async def test_failed_batch_serves_stale_values(self, clock) -> None:
+        """Through an outage, a batch serves what max_stale still allows."""
+        backend = BatchingBackend()
+        policy = CachePolicy(ttl=10, max_stale=100, refresh_ahead=0, jitter=0)
+        async with SecretClient(
+            backends={"b": backend}, cache=policy, clock=clock
+        ) as client:
+            await client.get_many(["a", "b"])
+            backend.fail = BackendUnavailable("down", backend="b")
+            clock.advance(20)
+            await anyio.wait_all_tasks_blocked()
+            batch = await client.get_many(["a", "b"])
+        assert sorted(batch) == ["a", "b"]
+        assert (len(backend.batches), backend.calls) == (2, 0)
 
     async def test_refused_batch_falls_back_to_single_fetches(self) -> None:
         """A backend whose fetch_many says NotSupported is read key by key."""

@@ -17,10 +17,10 @@ import anyio
 
 from ._instances import Instance, Instances
 from ._observe import Observers
-from ._slots import DEAD
+from ._slots import DEAD, Flight
 from .backend import Backend, SecretValue
 from .cache import Cache
-from .errors import BackendError, SecretkitError
+from .errors import BackendError, BackendUnavailable, SecretkitError
 from .plugins import Registry, registry
 from .secret import Secret, SecretRef
 
@@ -206,12 +206,15 @@ class Reader:
             raise SecretkitError("this SecretClient is closed")
         self.tg.start_soon(func)
 
-    async def prefetch(self, refs: list[str | SecretRef]) -> set[str | SecretRef]:
+    async def prefetch(
+        self, refs: list[str | SecretRef]
+    ) -> dict[str | SecretRef, Flight | None]:
         """Start one batch call per backend that has a batch API (``fetch_many``).
 
-        :return: the references a batch covers: their gets only wait, in turn
+        :return: the references such a backend serves, with the flight that
+            fetches each (``None``: cached already); their gets only wait, in turn
         """
-        covered: set[str | SecretRef] = set()
+        covered: dict[str | SecretRef, Flight | None] = {}
         if self.closed:
             return covered
         groups: dict[str, dict[Key, Route]] = {}
@@ -223,16 +226,36 @@ class Reader:
             backend = self.instances.get(route.instance).backend
             if type(backend).fetch_many is not Backend.fetch_many:
                 groups.setdefault(route.instance, {})[route.key] = route
-                covered.add(ref)
+                covered[ref] = None
         for name, routes in groups.items():
             instance = self.instances.get(name)
-            await self.cache.prefetch(
+            flights = await self.cache.prefetch(
                 routes,
                 partial(self.load_many, instance, routes),
                 ttl=instance.ttl,
                 spawn=self.spawn if self.tg is not None else None,
             )
+            for ref in covered:
+                key = self.route(ref).key
+                if key in flights:
+                    covered[ref] = flights[key]
         return covered
+
+    def settled(self, ref: str | SecretRef, flight: Flight) -> SecretkitError | None:
+        """The error a batch ended with for ``ref``, when asking again is no help.
+
+        ``None`` means read it as usual: it is cached now (or stale is servable, or
+        the batch was abandoned and a single read should retry).
+        """
+        error = flight.error
+        if flight.abandoned or not isinstance(error, SecretkitError):
+            return None
+        route = self.route(ref)
+        if isinstance(error, BackendUnavailable) and self.cache.stale_value(route.key):
+            return None  # get() serves the stale value, without another call
+        if self.observers.active:
+            self._finished(route, route.ref.version, "miss", self.clock(), error)
+        return error
 
     async def load_many(
         self, instance: Instance, routes: dict[Key, Route], keys: list[Key]

@@ -236,13 +236,14 @@ class Cache(Generic[_K]):
         *,
         ttl: float | None = None,
         spawn: Spawn | None = None,
-    ) -> None:
+    ) -> dict[_K, Flight]:
         """Fetch the keys that need it in one batch call, as flights others join.
 
         Fresh, remembered-missing and in-flight keys are left alone. Callers then
         ``get()`` each key as usual, sharing the batch's flights or results.
 
         :param load_many: fetches several keys in one call; an outcome per key
+        :return: the running flights of the keys asked for (the batch's and others)
         """
         now = self._clock()
         wanted = []
@@ -250,14 +251,24 @@ class Cache(Generic[_K]):
             slot = self._slots.get(key)
             if key not in self._flights and (slot is None or now >= slot.fresh_until):
                 wanted.append(key)
+        running = {key: self._flights[key] for key in keys if key in self._flights}
         if len(wanted) < 2:  # one key gains nothing over a plain get()
-            return
+            return running
         flights = {key: Flight() for key in wanted}
         if spawn is not None:
             spawn(lambda: self._run_batch(flights, load_many, ttl))
         self._flights.update(flights)
         if spawn is None:
             await self._run_batch(flights, load_many, ttl)
+        return {**running, **flights}
+
+    def stale_value(self, key: _K) -> Secret | None:
+        """The value to serve through an outage, if ``max_stale`` still allows it."""
+        slot = self._slots.get(key)
+        if slot is None or slot.secret is None or self._clock() >= slot.stale_until:
+            return None
+        self.stale += 1
+        return slot.secret
 
     async def _run_batch(
         self,

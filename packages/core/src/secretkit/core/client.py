@@ -229,7 +229,8 @@ class SecretClient:
         """
         wanted = list(dict.fromkeys(refs))
         outcomes: dict[str, Secret | SecretkitError] = {}
-        covered = await self._reader.prefetch(wanted)
+        reader = self._reader
+        covered = await reader.prefetch(wanted)
 
         async def one(ref: str | SecretRef) -> None:
             try:
@@ -242,8 +243,18 @@ class SecretClient:
                 if ref not in covered:  # no batch API: fetch these concurrently
                     tg.start_soon(one, ref)
             for ref in wanted:
-                if ref in covered:  # the batch fetches these: waiting in turn is enough
-                    await one(ref)
+                if ref not in covered:
+                    continue
+                # A batch fetches these: waiting in turn is enough, and a failure
+                # it reported is kept rather than asked again one by one.
+                flight = covered[ref]
+                if flight is not None:
+                    await flight.done.wait()
+                    error = reader.settled(ref, flight)
+                    if error is not None:
+                        outcomes[str(ref)] = error
+                        continue
+                await one(ref)
         ordered = [(str(ref), outcomes[str(ref)]) for ref in wanted]
         errors = {r: o for r, o in ordered if isinstance(o, SecretkitError)}
         if raise_on_error and errors:
