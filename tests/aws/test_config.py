@@ -562,3 +562,28 @@ class TestReadmeExamples:
             "mlflow-profile",
             "http://localhost:4566",
         )
+
+
+async def test_sts_calls_do_not_go_to_the_service_endpoint() -> None:
+    """endpoint_url is the service's; STS uses sts_endpoint_url (VPC endpoints)."""
+    from secretkit.aws._clients import ClientPool
+    from secretkit.aws.config import AwsSettings
+
+    settings = AwsSettings(
+        region="us-east-1",
+        endpoint_url="https://vpce-1.secretsmanager.us-east-1.vpce.amazonaws.com",
+        sts_endpoint_url="https://vpce-2.sts.us-east-1.vpce.amazonaws.com",
+    )
+    pool = ClientPool(settings, name="aws")
+
+    async def endpoints() -> tuple[str, str]:
+        service = await pool.client("secretsmanager", "us-east-1")
+        sts = await pool.client("sts", "us-east-1")
+        found = (service.meta.endpoint_url, sts.meta.endpoint_url)
+        await pool.aclose()
+        return found
+
+    from secretkit.core._loops import on_asyncio, running_trio
+
+    found = await (on_asyncio(endpoints) if running_trio() else endpoints())
+    assert found == (settings.endpoint_url, settings.sts_endpoint_url)

@@ -187,7 +187,9 @@ class TestAgainstMoto:
 
     async def test_invalid_access_key(self, moto_with_auth: str) -> None:
         """An access key AWS does not know makes check() a CredentialError."""
-        async with opened(endpoint_url=moto_with_auth) as backend:
+        async with opened(
+            endpoint_url=moto_with_auth, sts_endpoint_url=moto_with_auth
+        ) as backend:
             with pytest.raises(CredentialError, match="InvalidClientTokenId"):
                 await run(backend.check)
 

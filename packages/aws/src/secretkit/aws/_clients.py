@@ -106,7 +106,12 @@ class ClientPool:
             self._session.client(
                 service,
                 region_name=region,
-                endpoint_url=settings.endpoint_url,
+                # A Secrets Manager VPC endpoint does not answer STS.
+                endpoint_url=(
+                    settings.sts_endpoint_url
+                    if service == "sts"
+                    else settings.endpoint_url
+                ),
                 config=config,
             )
         )

@@ -3,8 +3,8 @@
 ``role_arn`` (or the seed's ``AWS_ROLE_ARN`` without a web identity token file)
 asks for it, with ``external_id``, ``role_session_name`` and ``duration_seconds``.
 STS is called with the base chain's credentials, in the backend's region and at
-its ``endpoint_url``; each call opens and closes its own STS client, as renewals
-come once an hour or so. Failures name the role, never the keys.
+its ``sts_endpoint_url`` (else botocore's); each call opens its own STS client,
+as renewals come once an hour or so. Failures name the role, never the keys.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ class AssumeRoleProvider:
             async with self._session.create_client(
                 "sts",
                 region_name=settings.region_order[0],
-                endpoint_url=settings.endpoint_url,
+                endpoint_url=settings.sts_endpoint_url,
                 config=config,
                 aws_access_key_id=source.value.access_key,
                 aws_secret_access_key=source.value.secret_key,

@@ -32,7 +32,10 @@ class AwsSettings:
 
     :param region: the region; else botocore's (``AWS_REGION``, the profile)
     :param regions: failover order for replicated secrets (first is primary)
-    :param endpoint_url: a VPC endpoint, LocalStack or moto; else botocore's
+    :param endpoint_url: the backend's own service endpoint (a VPC endpoint,
+        LocalStack, moto); else botocore's (``AWS_ENDPOINT_URL_<SERVICE>``...)
+    :param sts_endpoint_url: where STS calls go (AssumeRole, ``doctor``); else
+        botocore's resolution (``AWS_ENDPOINT_URL_STS``, ``AWS_ENDPOINT_URL``)
     :param profile: a shared config/credentials profile
     :param role_arn: a role to assume on top of the base credentials
     :param external_id: the AssumeRole external ID
@@ -50,6 +53,7 @@ class AwsSettings:
     region: str | None = None
     regions: tuple[str, ...] = ()
     endpoint_url: str | None = None
+    sts_endpoint_url: str | None = None
     profile: str | None = None
     role_arn: str | None = None
     external_id: str | None = None
@@ -98,6 +102,7 @@ def read_settings(
         region=region,
         regions=regions,
         endpoint_url=options.get_str("endpoint_url", None),
+        sts_endpoint_url=options.get_str("sts_endpoint_url", None),
         profile=options.get_str("profile", None),
         role_arn=options.get_str("role_arn", _role_env(env, "AWS_ROLE_ARN")),
         external_id=options.get_str("external_id", _role_env(env, "AWS_EXTERNAL_ID")),
