@@ -9,12 +9,7 @@ botocore builds them.
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 from botocore import exceptions as boto_errors
@@ -33,6 +28,7 @@ from secretkit.core.errors import (
 
 from ._direct import opened, run
 from ._loopback import Loopback, Reply, aws_error
+from .moto_process import moto_server
 
 CANARY = "CANARY-e1b5-aws-said-this"
 
@@ -197,32 +193,10 @@ class TestAgainstMoto:
 @pytest.fixture(scope="module")
 def moto_with_auth(tmp_path_factory: pytest.TempPathFactory):
     """A second moto server that checks access keys (INITIAL_NO_AUTH_ACTION_COUNT=0)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    log = tmp_path_factory.mktemp("moto-auth") / "moto.log"
-    env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "0"}
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                raise RuntimeError(f"moto did not start: {log.read_text()}") from None
-            time.sleep(0.05)
-    yield url
-    server.terminate()
-    server.wait(10)
+    with moto_server(
+        tmp_path_factory.mktemp("moto-auth"), {"INITIAL_NO_AUTH_ACTION_COUNT": "0"}
+    ) as url:
+        yield url
 
 
 @pytest.fixture
