@@ -38,6 +38,14 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session
+def e2e(session: nox.Session) -> None:
+    """Only the end-to-end tests: config file, CLI and real servers together."""
+    _install_workspace(session)
+    session.install(*_group("test"))
+    session.run("pytest", "tests/e2e", *session.posargs)
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff (format and checks) and the import layering contract."""
     _install_workspace(session)
