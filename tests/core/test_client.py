@@ -78,8 +78,14 @@ class TestRouting:
 
     def test_unknown_type_in_configuration(self) -> None:
         """A configured backend whose type is not installed fails at construction."""
+        from secretkit.core.backends import plugin as builtin
+
+        core_only = Registry.load(
+            entry_points=False
+        )  # as if secretkit-vault were absent
+        core_only.register(builtin, name="builtin")
         with pytest.raises(BackendNotFound, match="secretkit\\[vault\\]"):
-            SecretClient(backends={"kv": {"type": "vault"}})
+            SecretClient(backends={"kv": {"type": "vault"}}, plugins=core_only)
 
     def test_unknown_option_is_a_configuration_error(self) -> None:
         """An option the backend does not know fails at construction, naming it."""

@@ -73,9 +73,15 @@ class TestRegistry:
 
     def test_not_found_names_installed_types_and_the_extra(self) -> None:
         """BackendNotFound lists what is installed and which extra provides it."""
+        from secretkit.core.backends import plugin as builtin
+
+        core_only = Registry.load(
+            entry_points=False
+        )  # as if secretkit-azure were absent
+        core_only.register(builtin, name="builtin")
         with pytest.raises(BackendNotFound) as caught:
-            Registry.load().factory("azure-key-vault")
-        assert "env, file, memory" in str(caught.value)
+            core_only.factory("azure-key-vault")
+        assert "(installed: env, file, memory)" in str(caught.value)
         assert "pip install 'secretkit[azure]'" in str(caught.value)
         assert set(caught.value.installed) >= {"env", "file", "memory"}
 
