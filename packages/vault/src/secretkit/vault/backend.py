@@ -1,0 +1,341 @@
+"""The ``vault`` backend: HashiCorp Vault and OpenBao, through hvac.
+
+``vault://secret/mlflow/auth#token`` reads ``mlflow/auth`` in the KV mount
+``secret``: the mount is the ``mount`` option, else detected from the server
+(``sys/internal/ui/mounts``) and remembered. KV v2 (``?version=N``, else the
+newest) and KV v1 are read as their data, a JSON object; any other logical path
+(``rabbitmq/creds/app``, ``pki/...``) is read the generic way, and its lease
+duration caps how long the value is cached.
+
+hvac is blocking: every call runs in the core's worker threads on one client per
+backend, whose session pools connections.
+"""
+
+from __future__ import annotations
+
+__all__ = ("VaultBackend",)
+
+import json
+from typing import TYPE_CHECKING, Any, TypeVar, final
+
+from secretkit.core.backend import Backend, SecretValue
+from secretkit.core.errors import (
+    AccessDenied,
+    CredentialError,
+    DecodeError,
+    InvalidReference,
+    NotSupported,
+    SecretNotFound,
+)
+
+from . import _kv
+from ._connect import open_client
+from .credentials import chain_for
+from .errors import map_errors
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+
+    import anyio
+
+    from secretkit.core.backend import SecretInfo
+    from secretkit.core.credentials import CredentialChain
+    from secretkit.core.secret import SecretRef
+
+    from .config import VaultSettings
+
+_T = TypeVar("_T")
+
+
+@final
+class VaultBackend(Backend):
+    """Secrets in Vault or OpenBao.
+
+    :param settings: address, namespace, mount, TLS, timeouts, token
+    :param name: the instance name this backend is configured under
+    :param chain: where the token comes from (default: the ``vault`` chain)
+    """
+
+    def __init__(
+        self,
+        settings: VaultSettings,
+        *,
+        name: str = "vault",
+        chain: CredentialChain[str] | None = None,
+    ) -> None:
+        self.name = name
+        self.settings = settings
+        self._chain = chain if chain is not None else chain_for(settings, name=name)
+        self._client: Any = None
+        self._lock: anyio.Lock | None = None
+        self._mounts: dict[str, _kv.Mount] = {}
+
+    def __repr__(self) -> str:
+        return f"VaultBackend({self.name!r}, url={self.settings.url!r})"
+
+    async def fetch(self, ref: SecretRef) -> SecretValue:
+        """Read a KV secret (its ``?version=``, else the newest) or a logical path.
+
+        :raises SecretNotFound: no such secret or version, or it was soft-deleted
+            or destroyed (the message says which)
+        :raises AccessDenied: the token's policies do not allow it
+        :raises CredentialError: no token, or the server rejects it
+        :raises BackendUnavailable: unreachable, sealed, standby, 5xx, timeout
+        """
+        if ref.stage is not None:
+            raise NotSupported(
+                f"Vault has no stages ({ref.name!r}): use ?version=N",
+                ref=ref.name,
+                backend=self.name,
+            )
+        mount, path = await self._locate(ref.name)
+        if mount is not None and mount.kv_version == 2:
+            version = _version(ref)
+            return await self._call(
+                "read", ref.name, _kv.read_v2, mount.path, path, version
+            )
+        if ref.version is not None:
+            raise NotSupported(
+                f"{ref.name!r} is not in a KV v2 mount and has no versions",
+                ref=ref.name,
+                backend=self.name,
+            )
+        full = path if mount is None else f"{mount.path}/{path}"
+        found = await self._call("read", ref.name, _kv.read_generic, full)
+        if found is None:
+            raise SecretNotFound(
+                f"Vault read {ref.name!r}: not found (404)",
+                ref=ref.name,
+                backend=self.name,
+            )
+        return found
+
+    async def put(
+        self,
+        ref: SecretRef,
+        value: str | bytes,
+        *,
+        create: bool = True,
+        description: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        stages: Sequence[str] = (),
+    ) -> SecretValue:
+        """Write a JSON object to a KV secret (a new version in KV v2).
+
+        In KV v2 ``?version=N`` is a check-and-set: the write succeeds only if the
+        current version is N (0: only if the secret does not exist yet); with
+        ``create=False`` the write is a check-and-set on the current version.
+
+        :param value: a JSON object, as text or UTF-8 bytes
+        :param create: create the secret when it does not exist yet
+        :raises SecretNotFound: ``create=False`` and no such secret
+        :raises DecodeError: the value is not a JSON object
+        :raises NotSupported: a path outside a KV mount, or stages, tags or a
+            description, which KV does not keep
+        :raises BackendError: the check-and-set failed
+        """
+        if stages or tags or description is not None or ref.stage is not None:
+            raise NotSupported(
+                "Vault KV keeps no stages, tags or descriptions",
+                ref=ref.name,
+                backend=self.name,
+            )
+        data = _object(value, ref.name)
+        mount, path = await self._kv_mount(ref.name)
+        if mount.kv_version == 1:
+            if not create:
+                await self.fetch(ref)  # raises SecretNotFound
+            await self._call("write", ref.name, _kv.write, mount, path, data, None)
+            return SecretValue(value=value)
+        cas = _version(ref)
+        if cas is None and not create:
+            info = await self.describe(ref)
+            cas = int(info.version or 0)
+        version = await self._call("write", ref.name, _kv.write, mount, path, data, cas)
+        return SecretValue(value=value, version=version)
+
+    async def delete(self, ref: SecretRef, *, force: bool = False) -> None:
+        """Delete a KV secret's newest version (``?version=N``: that one).
+
+        In KV v2 a deleted version can be undeleted; ``force=True`` deletes the
+        metadata and every version for good. In KV v1 deletion is always final.
+        """
+        mount, path = await self._kv_mount(ref.name)
+        version = _version(ref)
+        await self._call("delete", ref.name, _kv.delete, mount, path, version, force)
+
+    async def describe(self, ref: SecretRef) -> SecretInfo:
+        """Describe a KV v2 secret: versions (deleted, destroyed), custom metadata.
+
+        :raises SecretNotFound: no such secret
+        :raises NotSupported: not in a KV v2 mount
+        """
+        mount, path = await self._kv_mount(ref.name)
+        if mount.kv_version != 2:
+            raise NotSupported(
+                f"only KV v2 keeps metadata to describe ({ref.name!r})",
+                ref=ref.name,
+                backend=self.name,
+            )
+        name = ref.name
+        return await self._call(
+            "describe", name, _kv.describe_v2, mount.path, path, name
+        )
+
+    async def list(self, prefix: str = "") -> AsyncIterator[str]:
+        """Yield the names of the KV secrets under ``prefix``, recursively.
+
+        Without the ``mount`` option, names (and so the prefix) start with their
+        mount: ``secret/app/`` lists ``secret/app/db``, ``secret/app/x/api``...
+
+        :raises NotSupported: no mount option and no mount in ``prefix``
+        """
+        mount, path = await self._kv_mount(prefix or "")
+        folder = path[: path.rfind("/") + 1]
+        names = await self._call("list", prefix, _kv.list_names, mount, folder)
+        lead = "" if self.settings.mount else f"{mount.path}/"
+        for name in names:
+            if name.startswith(path):
+                yield f"{lead}{name}"
+
+    async def check(self) -> str:
+        """Server health and version, and who the token is.
+
+        :return: ``token 'NAME' (policies ...; ttl ...) on <url> (version V, active)``
+        :raises BackendUnavailable: unreachable, uninitialized or sealed
+        :raises CredentialError: the token is missing or invalid
+        """
+        health = await self._call("health check", None, _kv.health)
+        if not health.get("initialized", True) or health.get("sealed"):
+            from secretkit.core.errors import BackendUnavailable
+
+            state = "sealed" if health.get("sealed") else "not initialized"
+            raise BackendUnavailable(
+                f"Vault at {self.settings.url} is {state}", backend=self.name
+            )
+        role = "standby" if health.get("standby") else "active"
+        me = await self._lookup_self()
+        ttl = int(me.get("ttl") or 0)
+        policies = ", ".join(me.get("policies") or ()) or "none"
+        lasts = f"ttl {ttl}s" if ttl else "no expiry"
+        renew = "renewable" if me.get("renewable") else "not renewable"
+        return (
+            f"token {me.get('display_name')!r} (policies {policies}; {lasts}; {renew})"
+            f" on {self.settings.url} (version {health.get('version')}, {role})"
+        )
+
+    async def aclose(self) -> None:
+        """Close the client's HTTP session."""
+        client, self._client = self._client, None
+        if client is not None:
+            client.adapter.close()
+
+    async def _ready(self) -> Any:
+        """The client, built on first use, holding the chain's current token."""
+        if self._client is None:
+            import anyio
+
+            if self._lock is None:
+                self._lock = anyio.Lock()
+            async with self._lock:
+                if self._client is None:
+                    self._client = await self.run_blocking(open_client, self.settings)
+        credentials = await self._chain.get()
+        if self._client.token != credentials.value:
+            self._client.token = credentials.value
+        return self._client
+
+    async def _call(
+        self, action: str, ref: str | None, fn: Callable[..., _T], *args: object
+    ) -> _T:
+        """Run ``fn(*args)`` in a worker thread, errors mapped; on 403, tell a bad
+        token (``CredentialError``) from a policy refusal (``AccessDenied``)."""
+        client = await self._ready()
+        try:
+            with map_errors(action, ref, backend=self.name):
+                return await self.run_blocking(fn, client, *args)
+        except AccessDenied as denied:
+            try:
+                await self._lookup_self()
+            except AccessDenied:
+                raise CredentialError(
+                    f"Vault {action}{f' {ref!r}' if ref else ''}: the token "
+                    f"from {self._chain.provider} is invalid or expired",
+                    ref=ref,
+                    backend=self.name,
+                ) from denied
+            raise
+
+    async def _lookup_self(self) -> Mapping[str, Any]:
+        client = await self._ready()
+        with map_errors("token lookup", None, backend=self.name):
+            return await self.run_blocking(_kv.lookup_self, client)
+
+    async def _locate(self, name: str) -> tuple[_kv.Mount | None, str]:
+        """The mount a name is in and the path inside it (``None``: generic)."""
+        configured = self.settings.mount
+        if configured is not None:
+            mount = self._mounts.get(configured)
+            if mount is None:
+                mount = await self._detect(configured) or _kv.Mount(
+                    path=configured, type="kv", kv_version=2
+                )
+                self._mounts[configured] = mount = _forced(mount, self.settings)
+            return mount, name.strip("/")
+        for path, mount in self._mounts.items():
+            if name.startswith(f"{path}/"):
+                return mount, name[len(path) + 1 :]
+        found = await self._detect(name)
+        if found is None:
+            return None, name
+        self._mounts[found.path] = found = _forced(found, self.settings)
+        if found.type != "kv":
+            return None, name
+        return found, name[len(found.path) + 1 :]
+
+    async def _detect(self, path: str) -> _kv.Mount | None:
+        try:
+            return await self._call("mount lookup", path, _kv.detect_mount, path)
+        except (SecretNotFound, AccessDenied):
+            return None  # the read itself will say what is wrong
+
+    async def _kv_mount(self, name: str) -> tuple[_kv.Mount, str]:
+        mount, path = await self._locate(name)
+        if mount is None or mount.kv_version not in (1, 2):
+            raise NotSupported(
+                f"{name!r} is not in a KV mount: only KV secrets can be written, "
+                "listed or described (set the mount option or name the mount)",
+                ref=name or None,
+                backend=self.name,
+            )
+        return mount, path
+
+
+def _forced(mount: _kv.Mount, settings: VaultSettings) -> _kv.Mount:
+    """The mount with the ``kv_version`` option applied, when not ``auto``."""
+    if mount.type != "kv" or settings.kv_version == "auto":
+        return mount
+    return _kv.Mount(path=mount.path, type="kv", kv_version=int(settings.kv_version))
+
+
+def _version(ref: SecretRef) -> int | None:
+    if ref.version is None:
+        return None
+    if not ref.version.isdigit():
+        raise InvalidReference(
+            f"KV v2 versions are whole numbers, not {ref.version!r}", ref=ref.name
+        )
+    return int(ref.version)
+
+
+def _object(value: str | bytes, name: str) -> dict[str, object]:
+    try:
+        data = json.loads(value)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        data = None
+    if not isinstance(data, dict):
+        raise DecodeError(
+            f"Vault KV stores JSON objects: pass {name!r} a JSON object",
+            ref=name,
+        )
+    return data

@@ -1,0 +1,131 @@
+"""The options of the ``vault`` backend, read and checked once.
+
+Every option may also come from ``SECRETKIT_VAULT_<OPTION>``. The Vault CLI's own
+variables count when the option is absent, as the CLI reads them: ``VAULT_ADDR``,
+``VAULT_TOKEN``, ``VAULT_NAMESPACE``, ``VAULT_CACERT`` (wins over ``VAULT_CAPATH``),
+``VAULT_CLIENT_CERT`` with ``VAULT_CLIENT_KEY``, and ``VAULT_SKIP_VERIFY``, which
+turns TLS verification off and says so loudly in the log.
+"""
+
+from __future__ import annotations
+
+__all__ = ("KV_VERSIONS", "VaultSettings", "read_settings")
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final, cast
+
+from secretkit.core.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
+    from secretkit.core.options import Options
+
+KV_VERSIONS: Final = ("auto", "1", "2")
+_TRUE: Final = frozenset({"1", "true", "t", "yes", "on"})
+_FALSE: Final = frozenset({"", "0", "false", "f", "no", "off"})
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VaultSettings:
+    """One Vault backend instance's settings.
+
+    :param url: the server address (``VAULT_ADDR``; default ``http://127.0.0.1:8200``)
+    :param namespace: the namespace every request goes to (Enterprise, OpenBao)
+    :param mount: the KV mount names are relative to; else the first segments of
+        a name are its mount, detected from the server
+    :param kv_version: ``1``, ``2`` or ``auto`` (read from the mount's options)
+    :param token: an explicit token; never shown
+    :param token_file: where the CLI keeps its token (``~/.vault-token``)
+    :param verify: verify TLS: ``True``, ``False``, or a CA bundle file or directory
+    :param client_cert: a client certificate (PEM) for TLS client authentication
+    :param client_key: the client certificate's private key (PEM)
+    :param timeout: seconds to wait for the server, per request
+    :param retries: extra attempts on connection errors and 5xx (idempotent calls)
+    """
+
+    url: str = "http://127.0.0.1:8200"
+    namespace: str | None = None
+    mount: str | None = None
+    kv_version: str = "auto"
+    token: str | None = field(default=None, repr=False)
+    token_file: Path | None = None
+    verify: bool | str = True
+    client_cert: str | None = None
+    client_key: str | None = None
+    timeout: float = 30.0
+    retries: int = 2
+
+
+def read_settings(
+    options: Options, environ: Mapping[str, str] | None = None
+) -> VaultSettings:
+    """Read a Vault backend's options, falling back on the ``VAULT_*`` variables.
+
+    :param options: the instance's options
+    :param environ: the environment (default ``os.environ``)
+    :return: the checked settings
+    :raises ConfigurationError: naming the option or variable at fault
+    """
+    env = os.environ if environ is None else environ
+    url = options.get_str("url", env.get("VAULT_ADDR") or "http://127.0.0.1:8200")
+    if not url.startswith(("http://", "https://")):
+        raise options.error("url", "must start with http:// or https://")
+    mount = cast("str | None", options.get_str("mount", None))
+    kv_version = options.get_choice("kv_version", KV_VERSIONS, "auto")
+    timeout = options.get_float("timeout", 30.0)
+    if timeout <= 0:
+        raise options.error("timeout", "must be more than 0 seconds")
+    retries = options.get_int("retries", 2)
+    if retries < 0:
+        raise options.error("retries", "must be 0 or more")
+    client_cert = options.get_str("client_cert", env.get("VAULT_CLIENT_CERT") or None)
+    client_key = options.get_str("client_key", env.get("VAULT_CLIENT_KEY") or None)
+    if bool(client_cert) != bool(client_key):
+        raise options.error(
+            "client_cert", "client_cert and client_key go together: give both"
+        )
+    settings = VaultSettings(
+        url=url.rstrip("/"),
+        namespace=options.get_str("namespace", env.get("VAULT_NAMESPACE") or None),
+        mount=mount.strip("/") or None if mount is not None else None,
+        kv_version=kv_version,
+        token=options.get_str("token", None),
+        token_file=options.get_path("token_file", None),
+        verify=_verify(options, env),
+        client_cert=client_cert,
+        client_key=client_key,
+        timeout=timeout,
+        retries=retries,
+    )
+    options.done()
+    return settings
+
+
+def _verify(options: Options, env: Mapping[str, str]) -> bool | str:
+    """TLS verification as the CLI decides it; options first."""
+    ca_cert = options.get_str("ca_cert", None)
+    verify = cast("bool | None", options.get_bool("verify", None))
+    if verify is None:
+        text = env.get("VAULT_SKIP_VERIFY", "").strip().lower()
+        if text not in _TRUE | _FALSE:
+            raise ConfigurationError(
+                "VAULT_SKIP_VERIFY (environment): expected true or false, "
+                f"got {text!r}",
+                key="VAULT_SKIP_VERIFY",
+                source="environment",
+                backend=options.instance,
+            )
+        verify = text not in _TRUE
+    if not verify:
+        _log.warning(
+            "TLS verification is OFF for Vault backend %r: anyone on the network "
+            "can read its tokens and secrets; set a CA (ca_cert, VAULT_CACERT) instead",
+            options.instance,
+        )
+        return False
+    return ca_cert or env.get("VAULT_CACERT") or env.get("VAULT_CAPATH") or True

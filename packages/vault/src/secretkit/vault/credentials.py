@@ -1,0 +1,142 @@
+"""Where the Vault backend's token comes from: providers of the core's ``vault`` chain.
+
+In this order, as the Vault CLI looks (plugins add providers of kind ``vault``
+around them, by ``order``):
+
+- ``token`` (order 10): the ``token`` option (or ``SECRETKIT_VAULT_TOKEN``)
+- ``env`` (order 20): ``VAULT_TOKEN``
+- ``token-file`` (order 30): the ``token_file`` option, else ``~/.vault-token``,
+  the file ``vault login`` writes
+
+A token carries no expiry here: the backend asks the server (``lookup-self``) once
+per token and reports it in ``check()``. Other auth methods (AppRole, Kubernetes,
+JWT...) join this chain as further providers.
+"""
+
+from __future__ import annotations
+
+__all__ = ("TokenProvider", "chain_for", "credential_factories")
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, final
+
+from secretkit.core.credentials import (
+    CredentialChain,
+    CredentialProviderFactory,
+    Credentials,
+    build_chain,
+)
+from secretkit.core.errors import CredentialError
+from secretkit.core.options import Options
+
+if TYPE_CHECKING:
+    from secretkit.core.plugins import Registry
+
+    from .config import VaultSettings
+
+KIND: Final = "vault"
+
+
+@final
+class TokenProvider:
+    """A Vault token from an option, a variable or a file, read on every load.
+
+    :param name: the provider's name (``token``, ``env``, ``token-file``)
+    :param token: a fixed token (the option); never shown
+    :param variable: an environment variable holding the token
+    :param path: a file holding the token
+    """
+
+    __slots__ = ("_path", "_token", "_variable", "name")
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        token: str | None = None,
+        variable: str | None = None,
+        path: Path | None = None,
+    ) -> None:
+        self.name = name
+        self._token = token
+        self._variable = variable
+        self._path = path
+
+    def __repr__(self) -> str:
+        return f"TokenProvider({self.name!r})"
+
+    async def load(self) -> Credentials[str] | None:
+        """Return the token, or ``None`` when this source has none.
+
+        :raises CredentialError: the token file exists but cannot be read
+        """
+        token = self._token
+        if token is None and self._variable is not None:
+            token = os.environ.get(self._variable)
+        if token is None and self._path is not None:
+            token = await self._read_file(self._path)
+        token = (token or "").strip()
+        if not token:
+            return None
+        return Credentials(value=token, provider=self.name, metadata={"auth": "token"})
+
+    async def _read_file(self, path: Path) -> str | None:
+        import anyio
+
+        try:
+            return await anyio.Path(path).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CredentialError(
+                f"cannot read the Vault token file {str(path)!r} "
+                f"({type(exc).__name__}); fix its permissions or remove it"
+            ) from None
+
+
+def _from_option(options: Options) -> TokenProvider | None:
+    token = options.get_str("token", None)
+    return None if token is None else TokenProvider("token", token=token)
+
+
+def _from_env(options: Options) -> TokenProvider:
+    return TokenProvider("env", variable="VAULT_TOKEN")
+
+
+def _from_file(options: Options) -> TokenProvider:
+    path = options.get_path("token_file", None)
+    return TokenProvider("token-file", path=path or Path.home() / ".vault-token")
+
+
+def credential_factories() -> list[CredentialProviderFactory]:
+    """The token providers, as factories of the ``vault`` chain (orders 10 to 30)."""
+    return [
+        CredentialProviderFactory(
+            kind=KIND, name="token", create=_from_option, order=10
+        ),
+        CredentialProviderFactory(kind=KIND, name="env", create=_from_env, order=20),
+        CredentialProviderFactory(
+            kind=KIND, name="token-file", create=_from_file, order=30
+        ),
+    ]
+
+
+def chain_for(
+    settings: VaultSettings, *, name: str, plugins: Registry | None = None
+) -> CredentialChain[str]:
+    """Build the token chain of one backend from every ``vault`` provider factory.
+
+    :param settings: the backend's settings, given to the factories as options
+    :param name: the backend instance name
+    :param plugins: the registry to take factories from (default: installed)
+    :return: the chain, resolving on first use
+    """
+    from secretkit.core.plugins import registry
+
+    values: dict[str, object] = {"token": settings.token}
+    if settings.token_file is not None:
+        values["token_file"] = str(settings.token_file)
+    options = Options(values, instance=name, source="vault settings")
+    found = (registry() if plugins is None else plugins).credential_factories(KIND)
+    return build_chain(KIND, found, options)

@@ -1,0 +1,366 @@
+"""A small Key Vault (secrets API 7.x) and Entra ID token endpoint over loopback HTTPS.
+
+Written from the REST reference (https://learn.microsoft.com/rest/api/keyvault/secrets),
+not from our client: get, set, update, list and list versions (``nextLink``
+paging), delete (soft), get/purge deleted, recover; the bearer challenge (401 with
+``WWW-Authenticate``) for requests without a token this server issued; errors as
+Key Vault sends them. ``POST /{tenant}/oauth2/v2.0/token`` issues tokens for the
+client secrets registered in ``clients`` (client credentials grant). A test's
+``rules`` may answer any request first (403, 429 with ``Retry-After``, 5xx).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import ssl
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ._tls import TestCertificates
+
+TENANT = "00000000-0000-0000-0000-00000000000a"
+RESOURCE = "https://vault.azure.net"
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request as the server received it (headers lower-cased)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An answer: status, JSON body, extra headers."""
+
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def kv_error(status: int, code: str, message: str, inner: str | None = None) -> Reply:
+    """An error answer in Key Vault's shape."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if inner:
+        error["innererror"] = {"code": inner}
+    return Reply(status, {"error": error})
+
+
+@dataclass
+class Version:
+    """One secret version, as stored."""
+
+    id: str
+    value: str
+    content_type: str | None
+    tags: dict[str, str]
+    attributes: dict[str, Any]
+
+
+class FakeKeyVault:
+    """The server; ``url`` is both the vault URL and the authority host.
+
+    :param certs: the TLS certificate and key to serve with
+    """
+
+    page_size = 25
+
+    def __init__(self, certs: TestCertificates) -> None:
+        self.secrets: dict[str, list[Version]] = {}
+        self.deleted: dict[str, tuple[list[Version], int]] = {}
+        self.clients: dict[str, str] = {}
+        self.tokens: set[str] = set()
+        self.rules: list[Callable[[Request], Reply | None]] = []
+        self.requests: list[Request] = []
+        self._lock = threading.Lock()
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(certs.cert, certs.key)
+        self._http = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._http.daemon_threads = True
+        # The handshake happens on the handler's thread, not in accept().
+        self._http.socket = context.wrap_socket(
+            self._http.socket, server_side=True, do_handshake_on_connect=False
+        )
+        self.url = f"https://127.0.0.1:{self._http.server_address[1]}"
+        self._thread = threading.Thread(
+            target=self._http.serve_forever, args=(0.05,), daemon=True
+        )
+
+    def __enter__(self) -> FakeKeyVault:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._http.shutdown()
+        self._http.server_close()
+        self._thread.join(10)
+
+    def reset(self) -> None:
+        """Forget every secret, rule, token and request."""
+        with self._lock:
+            self.secrets.clear()
+            self.deleted.clear()
+            self.rules.clear()
+            self.requests.clear()
+            self.tokens.clear()
+
+    def seed(self, name: str, value: str, **attributes: Any) -> str:
+        """Store a version directly (as another writer would); return its id."""
+        tags = attributes.pop("tags", {})
+        content_type = attributes.pop("content_type", None)
+        with self._lock:
+            return self._store(name, value, content_type, tags, attributes).id
+
+    def vault_requests(self) -> list[Request]:
+        """The requests that reached the vault API (not the token endpoint)."""
+        return [r for r in self.requests if "/oauth2/" not in r.path]
+
+    # -- the API ---------------------------------------------------------------
+
+    def answer(self, request: Request) -> Reply:
+        """Route one request."""
+        with self._lock:
+            self.requests.append(request)
+        parts = [p for p in request.path.split("/") if p]
+        is_token = len(parts) == 4 and parts[1:] == ["oauth2", "v2.0", "token"]
+        auth = request.headers.get("authorization", "")
+        if not is_token and auth.removeprefix("Bearer ") not in self.tokens:
+            return self._challenge()
+        # Rules see token requests and authenticated vault requests.
+        for rule in list(self.rules):
+            reply = rule(request)
+            if reply is not None:
+                return reply
+        if is_token:
+            return self._token(parts[0], request)
+        with self._lock:
+            return self._vault(request.method, parts, request)
+
+    def _challenge(self) -> Reply:
+        challenge = f'Bearer authorization="{self.url}/{TENANT}", resource="{RESOURCE}"'
+        reply = kv_error(401, "Unauthorized", "AKV10000: Request is missing a token.")
+        return Reply(401, reply.body, {"WWW-Authenticate": challenge})
+
+    def _token(self, tenant: str, request: Request) -> Reply:
+        form = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
+        client = form.get("client_id", "")
+        if tenant != TENANT or form.get("grant_type") != "client_credentials":
+            return Reply(400, {"error": "invalid_request"})
+        if not client or self.clients.get(client) != form.get("client_secret"):
+            return Reply(
+                401,
+                {
+                    "error": "invalid_client",
+                    "error_description": "AADSTS7000215: Invalid client secret.",
+                    "error_codes": [7000215],
+                },
+            )
+        token = secrets.token_urlsafe(24)
+        self.tokens.add(token)
+        return Reply(
+            200,
+            {
+                "token_type": "Bearer",
+                "expires_in": 3600,
+                "ext_expires_in": 3600,
+                "access_token": token,
+            },
+        )
+
+    def _vault(self, method: str, parts: list[str], request: Request) -> Reply:
+        if not request.query.get("api-version"):
+            return kv_error(400, "BadParameter", "api-version is required")
+        body = json.loads(request.body) if request.body else {}
+        match method, parts:
+            case "GET", ["secrets"]:
+                return self._page(request, sorted(self.secrets), versions=None)
+            case "GET", ["secrets", name, "versions"]:
+                if name not in self.secrets:
+                    return _not_found(name)
+                return self._page(request, self.secrets[name], versions=name)
+            case "GET", ["secrets", name, *version] if len(version) <= 1:
+                found = self._find(name, version[0] if version else "")
+                if isinstance(found, Reply):
+                    return found
+                if not found.attributes["enabled"]:
+                    return kv_error(
+                        403,
+                        "Forbidden",
+                        "Operation get is not allowed on a disabled secret.",
+                        "SecretDisabled",
+                    )
+                return Reply(200, self._bundle(name, found))
+            case "PUT", ["secrets", name]:
+                if name in self.deleted:
+                    return kv_error(
+                        409,
+                        "Conflict",
+                        f"Secret {name} is currently in a deleted but recoverable "
+                        "state.",
+                        "ObjectIsDeletedButRecoverable",
+                    )
+                attrs = dict(body.get("attributes") or {})
+                stored = self._store(
+                    name,
+                    body["value"],
+                    body.get("contentType"),
+                    body.get("tags") or {},
+                    attrs,
+                )
+                return Reply(200, self._bundle(name, stored))
+            case "PATCH", ["secrets", name, version]:
+                found = self._find(name, version)
+                if isinstance(found, Reply):
+                    return found
+                found.attributes.update(body.get("attributes") or {})
+                found.attributes["updated"] = int(time.time())
+                if "tags" in body:
+                    found.tags = dict(body["tags"] or {})
+                if "contentType" in body:
+                    found.content_type = body["contentType"]
+                bundle = self._bundle(name, found)
+                del bundle["value"]
+                return Reply(200, bundle)
+            case "DELETE", ["secrets", name]:
+                if name not in self.secrets:
+                    return _not_found(name)
+                versions = self.secrets.pop(name)
+                self.deleted[name] = (versions, int(time.time()))
+                return Reply(200, self._deleted(name))
+            case "GET", ["deletedsecrets", name]:
+                if name not in self.deleted:
+                    return _not_found(name, "DeletedSecret")
+                return Reply(200, self._deleted(name))
+            case "DELETE", ["deletedsecrets", name]:
+                if self.deleted.pop(name, None) is None:
+                    return _not_found(name, "DeletedSecret")
+                return Reply(204)
+            case "POST", ["deletedsecrets", name, "recover"]:
+                if name not in self.deleted:
+                    return _not_found(name, "DeletedSecret")
+                self.secrets[name] = self.deleted.pop(name)[0]
+                bundle = self._bundle(name, self.secrets[name][-1])
+                del bundle["value"]
+                return Reply(200, bundle)
+        return kv_error(400, "BadParameter", f"no such operation: {method}")
+
+    def _store(
+        self,
+        name: str,
+        value: str,
+        content_type: str | None,
+        tags: dict[str, str],
+        attributes: dict[str, Any],
+    ) -> Version:
+        now = int(time.time())
+        attrs = {"enabled": True, **attributes, "created": now, "updated": now}
+        version = Version(secrets.token_hex(16), value, content_type, tags, attrs)
+        self.secrets.setdefault(name, []).append(version)
+        return version
+
+    def _find(self, name: str, version: str) -> Version | Reply:
+        versions = self.secrets.get(name)
+        if not versions:
+            return _not_found(name)
+        if not version:
+            return versions[-1]
+        for found in versions:
+            if found.id == version:
+                return found
+        return _not_found(f"{name}/{version}")
+
+    def _bundle(self, name: str, version: Version) -> dict[str, Any]:
+        bundle: dict[str, Any] = {
+            "value": version.value,
+            "id": f"{self.url}/secrets/{name}/{version.id}",
+            "attributes": {
+                **version.attributes,
+                "recoveryLevel": "Recoverable+Purgeable",
+                "recoverableDays": 90,
+            },
+            "tags": version.tags,
+        }
+        if version.content_type is not None:
+            bundle["contentType"] = version.content_type
+        return bundle
+
+    def _deleted(self, name: str) -> dict[str, Any]:
+        versions, when = self.deleted[name]
+        bundle = self._bundle(name, versions[-1])
+        del bundle["value"]
+        bundle.update(
+            recoveryId=f"{self.url}/deletedsecrets/{name}",
+            deletedDate=when,
+            scheduledPurgeDate=when + 90 * 86400,
+        )
+        return bundle
+
+    def _page(self, request: Request, items: list[Any], versions: str | None) -> Reply:
+        size = int(request.query.get("maxresults") or self.page_size)
+        start = int(request.query.get("$skiptoken") or 0)
+        page: list[dict[str, Any]] = []
+        for item in items[start : start + size]:
+            if versions is None:
+                entry = self._bundle(item, self.secrets[item][-1])
+                entry["id"] = f"{self.url}/secrets/{item}"
+            else:
+                entry = self._bundle(versions, item)
+            del entry["value"]
+            page.append(entry)
+        after = start + size
+        path = urlsplit(request.path).path
+        link = (
+            f"{self.url}{path}?api-version={request.query['api-version']}"
+            f"&$skiptoken={after}&maxresults={size}"
+            if after < len(items)
+            else None
+        )
+        return Reply(200, {"value": page, "nextLink": link})
+
+
+def _not_found(name: str, kind: str = "Secret") -> Reply:
+    return kv_error(
+        404,
+        f"{kind}NotFound",
+        f"A secret with (name/id) {name} was not found in this key vault.",
+    )
+
+
+def _handler(server: FakeKeyVault) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # FACTS.md: no 40 ms Nagle stalls
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            split = urlsplit(self.path)
+            query = {k: v[0] for k, v in parse_qs(split.query).items()}
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            request = Request(self.command, split.path, query, headers, body)
+            reply = server.answer(request)
+            payload = b"" if reply.body is None else json.dumps(reply.body).encode()
+            head = [f"HTTP/1.1 {reply.status} X", f"Content-Length: {len(payload)}"]
+            if payload:
+                head.append("Content-Type: application/json; charset=utf-8")
+            head += [f"{k}: {v}" for k, v in reply.headers.items()]
+            self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode() + payload)
+
+        do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = _serve
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    return Handler

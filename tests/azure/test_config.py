@@ -1,0 +1,98 @@
+"""The azure backend's options, AZURE_* variables, names and credential building."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from secretkit.azure._names import NameMap
+from secretkit.azure.config import read_settings
+from secretkit.azure.credentials import build_credential
+from secretkit.core.errors import ConfigurationError, InvalidReference
+from secretkit.core.options import Options
+
+URL = "https://my-vault.vault.azure.net"
+
+
+def _read(env=None, **values):
+    return read_settings(Options(values, instance="azure", source="test"), env or {})
+
+
+def test_vault_url_required_and_https() -> None:
+    """vault_url is required and must be https."""
+    with pytest.raises(ConfigurationError, match="vault_url"):
+        _read()
+    with pytest.raises(ConfigurationError, match="https"):
+        _read(vault_url="http://127.0.0.1:1")
+
+
+def test_explicit_credential_reads_azure_variables() -> None:
+    """client_secret's fields default to AZURE_*; an option wins; missing is named."""
+    env = {"AZURE_TENANT_ID": "t", "AZURE_CLIENT_ID": "c", "AZURE_CLIENT_SECRET": "s"}
+    settings = _read(env, vault_url=URL, credential="client_secret", client_id="mine")
+    assert (settings.tenant_id, settings.client_id) == ("t", "mine")
+    assert settings.client_secret == "s"
+    assert "'s'" not in repr(settings)
+    with pytest.raises(ConfigurationError, match="AZURE_FEDERATED_TOKEN_FILE"):
+        _read(env, vault_url=URL, credential="workload_identity")
+
+
+def test_default_leaves_variables_to_azure_identity() -> None:
+    """With credential=default nothing is copied from AZURE_*."""
+    settings = _read({"AZURE_CLIENT_ID": "c"}, vault_url=URL)
+    assert settings.client_id is None
+
+
+def test_unknown_option() -> None:
+    """An unknown key fails at configuration time."""
+    with pytest.raises(ConfigurationError, match="regoin"):
+        _read(vault_url=URL, regoin="x")
+
+
+@pytest.mark.parametrize(
+    ("method", "extra", "kind"),
+    [
+        ("default", {}, "DefaultAzureCredential"),
+        ("client_secret", {"client_secret": "s"}, "ClientSecretCredential"),
+        ("workload_identity", {"token_file": "/t"}, "WorkloadIdentityCredential"),
+        ("managed_identity", {}, "ManagedIdentityCredential"),
+        ("cli", {}, "AzureCliCredential"),
+    ],
+)
+async def test_credential_per_method(method, extra, kind, tmp_path) -> None:
+    """Each credential method builds its azure-identity aio credential."""
+    if "token_file" in extra:
+        (tmp_path / "t").write_text("jwt")
+        extra = {"token_file": str(tmp_path / "t")}
+    settings = _read(
+        vault_url=URL, credential=method, tenant_id="t", client_id="c", **extra
+    )
+    credential = build_credential(settings)
+    assert type(credential).__name__ == kind
+
+
+def test_name_map_rules() -> None:
+    """dash turns runs of other characters into one dash; strict refuses them."""
+    dash = NameMap(backend="azure")
+    assert dash.to_vault("mlflow/auth") == "mlflow-auth"
+    assert dash.to_vault("/app/db_password") == "app-db-password"
+    assert dash.prefix("mlflow/") == "mlflow-"
+    with pytest.raises(InvalidReference):
+        dash.to_vault("///")
+    with pytest.raises(InvalidReference):
+        NameMap("strict", backend="azure").to_vault("a/b")
+    table = NameMap(names={"x/y": "zed"}, backend="azure")
+    assert (table.to_vault("x/y"), table.from_vault("zed")) == ("zed", "x/y")
+
+
+def test_plugin_registers_lazily() -> None:
+    """The entry point registers azure; importing it does not import the SDK."""
+    code = (
+        "import sys; from secretkit.azure import plugin;"
+        "f = plugin.secretkit_register_backends()[0];"
+        "assert (f.type, f.aliases, f.runs) == ('azure', ('azure-key-vault',), "
+        "'asyncio'); assert not any(m.startswith('azure') for m in sys.modules)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
