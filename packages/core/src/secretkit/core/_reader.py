@@ -20,7 +20,12 @@ from ._observe import Observers
 from ._slots import DEAD, Flight
 from .backend import Backend, SecretValue
 from .cache import Cache
-from .errors import BackendError, BackendUnavailable, SecretkitError
+from .errors import (
+    BackendError,
+    BackendUnavailable,
+    InvalidReference,
+    SecretkitError,
+)
 from .plugins import Registry, registry
 from .secret import Secret, SecretRef
 
@@ -112,12 +117,12 @@ class Reader:
             self.after_fork()
         route = self.route(ref)
         if field is not None and route.field is not None:
-            raise SecretkitError(
+            raise InvalidReference(
                 "a field is given both in the reference and as field=", ref=str(ref)
             )
         field = route.field if field is None else field
         if field is not None and not field:
-            raise SecretkitError("empty field=", ref=str(ref))
+            raise InvalidReference("empty field=", ref=str(ref))
         observers = self.observers
         started = self.clock()
         negatives = self.cache.negative_hits
