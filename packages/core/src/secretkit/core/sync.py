@@ -20,8 +20,10 @@ if TYPE_CHECKING:
     import os
     from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping
 
+    from .backend import Backend
     from .client import SecretBatch
-    from .policy import CacheStats
+    from .plugins import Registry
+    from .policy import CachePolicy, CacheStats
     from .secret import Secret, SecretRef
 
 _T = TypeVar("_T")
@@ -36,8 +38,28 @@ class SyncSecretClient:
     Use it as a context manager, or call :meth:`close`.
     """
 
-    def __init__(self, **kwargs: object) -> None:
-        self._setup(SecretClient(**kwargs))  # type: ignore[arg-type]
+    def __init__(
+        self,
+        *,
+        default: str | None = None,
+        backends: Mapping[str, Mapping[str, object] | Backend] | None = None,
+        cache: CachePolicy | None = None,
+        ttl: float | None = None,
+        max_threads: int = 8,
+        clock: Callable[[], float] | None = None,
+        plugins: Registry | None = None,
+    ) -> None:
+        self._setup(
+            SecretClient(
+                default=default,
+                backends=backends,
+                cache=cache,
+                ttl=ttl,
+                max_threads=max_threads,
+                clock=clock,
+                plugins=plugins,
+            )
+        )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
