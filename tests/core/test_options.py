@@ -478,3 +478,5 @@ def test_names_of_things_are_not_sensitive() -> None:
     assert is_sensitive("secret_id")
     assert is_sensitive("client_secret")
     assert is_sensitive("token")
+    assert is_sensitive("jwt")
+    assert not is_sensitive("jwt_file")

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 _T = TypeVar("_T")
 _MISSING: Final = object()
 _SENSITIVE = re.compile(
-    r"token|password|passwd|secret|private|credential|api_?key|client_key|passphrase",
+    r"token|password|passwd|secret|private|credential|api_?key|client_key|passphrase"
+    r"|jwt|assertion",
     re.IGNORECASE,
 )
 _NAMING: Final = ("_file", "_path", "_url", "_arn", "_name")
