@@ -17,6 +17,7 @@ __all__ = (
     "read_generic",
     "read_v2",
     "to_json",
+    "token_refused",
     "write",
 )
 
@@ -30,6 +31,8 @@ from secretkit.core.backend import SecretInfo, SecretValue
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from .config import VaultSettings
 
 # Vault's times carry nanoseconds; datetime takes microseconds.
 _FRACTION: Final = re.compile(r"(\.\d{6})\d+")
@@ -228,3 +231,26 @@ def lookup_self(client: Any) -> Mapping[str, Any]:
     answer = client.auth.token.lookup_self()
     data: Mapping[str, Any] = answer.get("data") or {}
     return data
+
+
+def token_refused(client: Any, settings: VaultSettings, token: str) -> bool:
+    """Whether the server refuses ``token`` itself (``lookup-self`` answers 403).
+
+    Sent on the client's session with this token, not the client's current one,
+    which another caller may have replaced meanwhile.
+    """
+    headers = {"X-Vault-Token": token}
+    if settings.namespace:
+        headers["X-Vault-Namespace"] = settings.namespace
+    cert = None
+    if settings.client_cert and settings.client_key:
+        cert = (settings.client_cert, settings.client_key)
+    response = client.session.get(
+        f"{settings.url}/v1/auth/token/lookup-self",
+        headers=headers,
+        verify=settings.verify,
+        cert=cert,
+        timeout=settings.timeout,
+    )
+    response.close()
+    return int(response.status_code) == 403

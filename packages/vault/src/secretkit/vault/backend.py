@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     import anyio
 
     from secretkit.core.backend import SecretInfo
-    from secretkit.core.credentials import CredentialChain
+    from secretkit.core.credentials import CredentialChain, Credentials
     from secretkit.core.secret import SecretRef
 
     from .config import VaultSettings
@@ -230,8 +230,8 @@ class VaultBackend(Backend):
         if client is not None:
             client.adapter.close()
 
-    async def _ready(self) -> Any:
-        """The client, built on first use, holding the chain's current token."""
+    async def _ready(self) -> tuple[Any, Credentials[str]]:
+        """The client, built on first use, and the chain's current token on it."""
         if self._client is None:
             import anyio
 
@@ -243,31 +243,43 @@ class VaultBackend(Backend):
         credentials = await self._chain.get()
         if self._client.token != credentials.value:
             self._client.token = credentials.value
-        return self._client
+        return self._client, credentials
 
     async def _call(
         self, action: str, ref: str | None, fn: Callable[..., _T], *args: object
     ) -> _T:
-        """Run ``fn(*args)`` in a worker thread, errors mapped; on 403, tell a bad
-        token (``CredentialError``) from a policy refusal (``AccessDenied``)."""
-        client = await self._ready()
-        try:
-            with map_errors(action, ref, backend=self.name):
-                return await self.run_blocking(fn, client, *args)
-        except AccessDenied as denied:
+        """Run ``fn(*args)`` in a worker thread, errors mapped.
+
+        A 403 is ``AccessDenied`` unless the token itself is refused
+        (``lookup-self`` fails too): then the chain drops it, logs in again once
+        for every caller that used it, and the call is retried once; refused
+        again, it is a ``CredentialError``.
+        """
+        for retry in (False, True):
+            client, used = await self._ready()
             try:
-                await self._lookup_self()
-            except AccessDenied:
-                raise CredentialError(
-                    f"Vault {action}{f' {ref!r}' if ref else ''}: the token "
-                    f"from {self._chain.provider} is invalid or expired",
-                    ref=ref,
-                    backend=self.name,
-                ) from denied
-            raise
+                with map_errors(action, ref, backend=self.name):
+                    return await self.run_blocking(fn, client, *args)
+            except AccessDenied as denied:
+                with map_errors("token lookup", None, backend=self.name):
+                    refused = await self.run_blocking(
+                        _kv.token_refused, client, self.settings, used.value
+                    )
+                if not refused:
+                    raise
+                if retry:
+                    raise CredentialError(
+                        f"Vault {action}{f' {ref!r}' if ref else ''}: the token "
+                        f"from {used.provider} is invalid or expired, even anew",
+                        ref=ref,
+                        backend=self.name,
+                    ) from denied
+                if await self._chain.get() is used:  # not yet replaced by another
+                    self._chain.invalidate()
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _lookup_self(self) -> Mapping[str, Any]:
-        client = await self._ready()
+        client, _ = await self._ready()
         with map_errors("token lookup", None, backend=self.name):
             return await self.run_blocking(_kv.lookup_self, client)
 

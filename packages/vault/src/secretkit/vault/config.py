@@ -9,22 +9,39 @@ turns TLS verification off and says so loudly in the log.
 
 from __future__ import annotations
 
-__all__ = ("KV_VERSIONS", "VaultSettings", "read_settings")
+__all__ = (
+    "AUTH_METHODS",
+    "KV_VERSIONS",
+    "VaultSettings",
+    "chain_options",
+    "read_settings",
+    "settings_from",
+)
 
 import logging
 import os
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final, cast
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from secretkit.core.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from pathlib import Path
 
     from secretkit.core.options import Options
 
 KV_VERSIONS: Final = ("auto", "1", "2")
+AUTH_METHODS: Final = (
+    "auto",
+    "token",
+    "approle",
+    "userpass",
+    "jwt",
+    "kubernetes",
+    "cert",
+)
+K8S_TOKEN: Final = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
 _TRUE: Final = frozenset({"1", "true", "t", "yes", "on"})
 _FALSE: Final = frozenset({"", "0", "false", "f", "no", "off"})
 _log = logging.getLogger(__name__)
@@ -46,6 +63,17 @@ class VaultSettings:
     :param client_key: the client certificate's private key (PEM)
     :param timeout: seconds to wait for the server, per request
     :param retries: extra attempts on connection errors and 5xx (idempotent calls)
+    :param auth: the auth method (``AUTH_METHODS``); ``auto`` detects it from
+        what is given: ``role_id`` (AppRole), ``username`` (userpass), ``jwt``
+        (JWT/OIDC), ``role`` with a service-account token file (Kubernetes)
+    :param auth_mount: where the auth method is mounted (default: its name)
+    :param role: the role to log in as (JWT, Kubernetes, cert; AppRole: a label)
+    :param role_id: the AppRole role_id (or ``role_id_file``)
+    :param secret_id: the AppRole secret_id (or ``secret_id_file``); never shown
+    :param username: the userpass user
+    :param password: the userpass password; never shown
+    :param jwt: a JWT to log in with (or ``jwt_file``); never shown
+    :param kubernetes_token_file: the service-account token file
     """
 
     url: str = "http://127.0.0.1:8200"
@@ -59,6 +87,18 @@ class VaultSettings:
     client_key: str | None = None
     timeout: float = 30.0
     retries: int = 2
+    auth: str = "auto"
+    auth_mount: str | None = None
+    role: str | None = None
+    role_id: str | None = None
+    role_id_file: Path | None = None
+    secret_id: str | None = field(default=None, repr=False)
+    secret_id_file: Path | None = None
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    jwt: str | None = field(default=None, repr=False)
+    jwt_file: Path | None = None
+    kubernetes_token_file: Path = K8S_TOKEN
 
 
 def read_settings(
@@ -101,9 +141,70 @@ def read_settings(
         client_key=client_key,
         timeout=timeout,
         retries=retries,
+        **_auth(options),
     )
     options.done()
     return settings
+
+
+def _auth(options: Options) -> dict[str, Any]:
+    """The auth method's options (checked further when the chain is built)."""
+    values: dict[str, Any] = {
+        "auth": options.get_choice("auth", AUTH_METHODS, "auto"),
+        "kubernetes_token_file": options.get_path("kubernetes_token_file", K8S_TOKEN),
+    }
+    for key in _AUTH_TEXT:
+        values[key] = options.get_str(key, None) or None
+    for key in _AUTH_PATHS:
+        values[key] = options.get_path(key, None)
+    return values
+
+
+_AUTH_TEXT: Final = (
+    "auth_mount",
+    "role",
+    "role_id",
+    "secret_id",
+    "username",
+    "password",
+    "jwt",
+)
+_AUTH_PATHS: Final = ("role_id_file", "secret_id_file", "jwt_file")
+
+
+def chain_options(settings: VaultSettings, *, instance: str) -> Options:
+    """The settings as the options the ``vault`` chain's factories read.
+
+    :param settings: one backend's settings
+    :param instance: the backend instance name
+    """
+    from secretkit.core.options import Options
+
+    values = {f.name: getattr(settings, f.name) for f in fields(settings)}
+    verify = values.pop("verify")
+    values["verify"] = bool(verify)
+    values["ca_cert"] = verify if isinstance(verify, str) else None
+    return Options(
+        {key: value for key, value in values.items() if value is not None},
+        instance=instance,
+        source="the Vault backend's settings",
+    )
+
+
+def settings_from(options: Options) -> VaultSettings:
+    """Read back what :func:`chain_options` made (no environment, no checks)."""
+    ca_cert = cast("str | None", options.get_str("ca_cert", None))
+    verify = cast("bool", options.get_bool("verify", True))
+    return VaultSettings(
+        url=options.get_str("url", "http://127.0.0.1:8200"),
+        namespace=options.get_str("namespace", None),
+        verify=ca_cert or verify,
+        client_cert=options.get_str("client_cert", None),
+        client_key=options.get_str("client_key", None),
+        timeout=options.get_float("timeout", 30.0),
+        retries=options.get_int("retries", 2),
+        **_auth(options),
+    )
 
 
 def _verify(options: Options, env: Mapping[str, str]) -> bool | str:

@@ -8,16 +8,27 @@ around them, by ``order``):
 - ``token-file`` (order 30): the ``token_file`` option, else ``~/.vault-token``,
   the file ``vault login`` writes
 
-A token carries no expiry here: the backend asks the server (``lookup-self``) once
-per token and reports it in ``check()``. Other auth methods (AppRole, Kubernetes,
-JWT...) join this chain as further providers.
+Between the ``token`` option and ``VAULT_TOKEN`` come the auth methods (orders 12
+to 16, see ``_login``): AppRole, userpass, JWT/OIDC, Kubernetes and TLS
+certificates, chosen by the ``auth`` option or detected from what is given. Their
+tokens carry their lease as ``expires_at``, and the chain renews them from
+``ADVISORY`` seconds before expiry, and makes every caller wait for that from
+``MANDATORY`` seconds before it. A token read from an option, a variable or a file
+carries no expiry here.
 """
 
 from __future__ import annotations
 
-__all__ = ("TokenProvider", "chain_for", "credential_factories")
+__all__ = (
+    "ADVISORY",
+    "MANDATORY",
+    "TokenProvider",
+    "chain_for",
+    "credential_factories",
+)
 
 import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, final
 
@@ -28,14 +39,23 @@ from secretkit.core.credentials import (
     build_chain,
 )
 from secretkit.core.errors import CredentialError
-from secretkit.core.options import Options
+
+from ._login import login_factories
+from .config import chain_options
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from secretkit.core.options import Options
     from secretkit.core.plugins import Registry
 
     from .config import VaultSettings
 
 KIND: Final = "vault"
+#: Seconds before a token's expiry from which one caller renews it.
+ADVISORY: Final = 60.0
+#: Seconds before a token's expiry from which every caller waits for the renewal.
+MANDATORY: Final = 15.0
 
 
 @final
@@ -97,7 +117,9 @@ class TokenProvider:
 
 def _from_option(options: Options) -> TokenProvider | None:
     token = options.get_str("token", None)
-    return None if token is None else TokenProvider("token", token=token)
+    if token is None or options.get_str("auth", "auto") not in ("auto", "token"):
+        return None  # an explicit auth method wins over a stray token option
+    return TokenProvider("token", token=token)
 
 
 def _from_env(options: Options) -> TokenProvider:
@@ -110,8 +132,9 @@ def _from_file(options: Options) -> TokenProvider:
 
 
 def credential_factories() -> list[CredentialProviderFactory]:
-    """The token providers, as factories of the ``vault`` chain (orders 10 to 30)."""
+    """The token providers and auth methods of the ``vault`` chain (orders 10 to 30)."""
     return [
+        *login_factories(),
         CredentialProviderFactory(
             kind=KIND, name="token", create=_from_option, order=10
         ),
@@ -123,20 +146,29 @@ def credential_factories() -> list[CredentialProviderFactory]:
 
 
 def chain_for(
-    settings: VaultSettings, *, name: str, plugins: Registry | None = None
+    settings: VaultSettings,
+    *,
+    name: str,
+    plugins: Registry | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> CredentialChain[str]:
     """Build the token chain of one backend from every ``vault`` provider factory.
 
     :param settings: the backend's settings, given to the factories as options
     :param name: the backend instance name
     :param plugins: the registry to take factories from (default: installed)
+    :param clock: the time in epoch seconds, for expiry
     :return: the chain, resolving on first use
+    :raises ConfigurationError: an explicit ``auth`` method misses an input
     """
     from secretkit.core.plugins import registry
 
-    values: dict[str, object] = {"token": settings.token}
-    if settings.token_file is not None:
-        values["token_file"] = str(settings.token_file)
-    options = Options(values, instance=name, source="vault settings")
     found = (registry() if plugins is None else plugins).credential_factories(KIND)
-    return build_chain(KIND, found, options)
+    return build_chain(
+        KIND,
+        found,
+        chain_options(settings, instance=name),
+        advisory=ADVISORY,
+        mandatory=MANDATORY,
+        clock=clock,
+    )
