@@ -42,13 +42,20 @@ async def names(backend: KeyVaultBackend, prefix: str = "") -> list[str]:
 
 @asynccontextmanager
 async def opened(
-    options: dict[str, Any], **more: Any
+    options: dict[str, Any],
+    *,
+    clock: Callable[[], float] | None = None,
+    plugins: Any = None,
+    **more: Any,
 ) -> AsyncIterator[KeyVaultBackend]:
-    """A backend with these options (and ``more``), closed after."""
+    """A backend with these options (and ``more``), closed after.
+
+    ``clock`` and ``plugins`` go to the backend: token expiry, credential factories.
+    """
     settings = read_settings(
         Options({**options, **more}, instance="azure", source="test")
     )
-    backend = KeyVaultBackend(settings)
+    backend = KeyVaultBackend(settings, clock=clock, plugins=plugins)
     try:
         yield backend
     finally:

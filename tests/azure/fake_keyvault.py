@@ -4,50 +4,40 @@ Written from the REST reference (https://learn.microsoft.com/rest/api/keyvault/s
 not from our client: get, set, update, list and list versions (``nextLink``
 paging), delete (soft), get/purge deleted, recover; the bearer challenge (401 with
 ``WWW-Authenticate``) for requests without a token this server issued; errors as
-Key Vault sends them. ``POST /{tenant}/oauth2/v2.0/token`` issues tokens for the
-client secrets registered in ``clients`` (client credentials grant). A test's
-``rules`` may answer any request first (403, 429 with ``Retry-After``, 5xx).
+Key Vault sends them. The token endpoints are ``fake_entra``'s, on the same
+server. A test's ``rules`` may answer any request first (403, 429 with
+``Retry-After``, 5xx).
 """
 
 from __future__ import annotations
+
+__all__ = ("IDENTITY_HEADER", "TENANT", "FakeKeyVault", "Reply", "Request", "kv_error")
 
 import json
 import secrets
 import ssl
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
+
+from .fake_entra import (
+    IDENTITY_HEADER,
+    TENANT,
+    FakeEntra,
+    Reply,
+    Request,
+    is_token_path,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ._tls import TestCertificates
 
-TENANT = "00000000-0000-0000-0000-00000000000a"
 RESOURCE = "https://vault.azure.net"
-
-
-@dataclass(frozen=True)
-class Request:
-    """One request as the server received it (headers lower-cased)."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass(frozen=True)
-class Reply:
-    """An answer: status, JSON body, extra headers."""
-
-    status: int = 200
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 def kv_error(status: int, code: str, message: str, inner: str | None = None) -> Reply:
@@ -69,7 +59,7 @@ class Version:
     attributes: dict[str, Any]
 
 
-class FakeKeyVault:
+class FakeKeyVault(FakeEntra):
     """The server; ``url`` is both the vault URL and the authority host.
 
     :param certs: the TLS certificate and key to serve with
@@ -78,13 +68,11 @@ class FakeKeyVault:
     page_size = 25
 
     def __init__(self, certs: TestCertificates) -> None:
+        super().__init__()
         self.secrets: dict[str, list[Version]] = {}
         self.deleted: dict[str, tuple[list[Version], int]] = {}
-        self.clients: dict[str, str] = {}
-        self.tokens: set[str] = set()
         self.rules: list[Callable[[Request], Reply | None]] = []
         self.requests: list[Request] = []
-        self._lock = threading.Lock()
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(certs.cert, certs.key)
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -115,6 +103,8 @@ class FakeKeyVault:
             self.rules.clear()
             self.requests.clear()
             self.tokens.clear()
+            self.federated.clear()
+            self.token_ttl = 3600
 
     def seed(self, name: str, value: str, **attributes: Any) -> str:
         """Store a version directly (as another writer would); return its id."""
@@ -124,8 +114,12 @@ class FakeKeyVault:
             return self._store(name, value, content_type, tags, attributes).id
 
     def vault_requests(self) -> list[Request]:
-        """The requests that reached the vault API (not the token endpoint)."""
-        return [r for r in self.requests if "/oauth2/" not in r.path]
+        """The requests that reached the vault API (not a token endpoint)."""
+        return [r for r in self.requests if not is_token_path(r.path)]
+
+    def token_requests(self) -> list[Request]:
+        """The requests that reached a token endpoint."""
+        return [r for r in self.requests if is_token_path(r.path)]
 
     # -- the API ---------------------------------------------------------------
 
@@ -135,7 +129,10 @@ class FakeKeyVault:
             self.requests.append(request)
         parts = [p for p in request.path.split("/") if p]
         is_token = len(parts) == 4 and parts[1:] == ["oauth2", "v2.0", "token"]
+        is_msi = parts == ["msi", "token"]
         auth = request.headers.get("authorization", "")
+        if is_msi:
+            return self._identity(request)
         if not is_token and auth.removeprefix("Bearer ") not in self.tokens:
             return self._challenge()
         # Rules see token requests and authenticated vault requests.
@@ -152,32 +149,6 @@ class FakeKeyVault:
         challenge = f'Bearer authorization="{self.url}/{TENANT}", resource="{RESOURCE}"'
         reply = kv_error(401, "Unauthorized", "AKV10000: Request is missing a token.")
         return Reply(401, reply.body, {"WWW-Authenticate": challenge})
-
-    def _token(self, tenant: str, request: Request) -> Reply:
-        form = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
-        client = form.get("client_id", "")
-        if tenant != TENANT or form.get("grant_type") != "client_credentials":
-            return Reply(400, {"error": "invalid_request"})
-        if not client or self.clients.get(client) != form.get("client_secret"):
-            return Reply(
-                401,
-                {
-                    "error": "invalid_client",
-                    "error_description": "AADSTS7000215: Invalid client secret.",
-                    "error_codes": [7000215],
-                },
-            )
-        token = secrets.token_urlsafe(24)
-        self.tokens.add(token)
-        return Reply(
-            200,
-            {
-                "token_type": "Bearer",
-                "expires_in": 3600,
-                "ext_expires_in": 3600,
-                "access_token": token,
-            },
-        )
 
     def _vault(self, method: str, parts: list[str], request: Request) -> Reply:
         if not request.query.get("api-version"):

@@ -118,7 +118,7 @@ async def test_check_reports_vault_and_identity(kv, options) -> None:
     async with opened(options, check_secret="probe") as backend:
         line = await run(backend.check)
     assert kv.url in line
-    assert "client_secret (ClientSecretCredential" in line
+    assert "client_secret (client_secret answered" in line
     assert "'probe' is readable" in line
     async with opened(options) as backend:
         assert (await run(backend.check)).startswith(kv.url)

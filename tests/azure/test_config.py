@@ -7,9 +7,10 @@ import sys
 
 import pytest
 
+from secretkit.azure._bridge import ChainTokenCredential
 from secretkit.azure._names import NameMap
 from secretkit.azure.config import read_settings
-from secretkit.azure.credentials import build_credential
+from secretkit.azure.credentials import credential_factories
 from secretkit.core.errors import ConfigurationError, InvalidReference
 from secretkit.core.options import Options
 
@@ -39,10 +40,11 @@ def test_explicit_credential_reads_azure_variables() -> None:
         _read(env, vault_url=URL, credential="workload_identity")
 
 
-def test_default_leaves_variables_to_azure_identity() -> None:
-    """With credential=default nothing is copied from AZURE_*."""
-    settings = _read({"AZURE_CLIENT_ID": "c"}, vault_url=URL)
-    assert settings.client_id is None
+def test_default_reads_variables_too() -> None:
+    """With credential=default the fields also come from AZURE_*; options win."""
+    env = {"AZURE_CLIENT_ID": "c", "AZURE_TENANT_ID": "t"}
+    settings = _read(env, vault_url=URL, tenant_id="mine")
+    assert (settings.tenant_id, settings.client_id) == ("mine", "c")
 
 
 def test_unknown_option() -> None:
@@ -52,25 +54,30 @@ def test_unknown_option() -> None:
 
 
 @pytest.mark.parametrize(
-    ("method", "extra", "kind"),
+    ("method", "extra", "chain"),
     [
-        ("default", {}, "DefaultAzureCredential"),
-        ("client_secret", {"client_secret": "s"}, "ClientSecretCredential"),
-        ("workload_identity", {"token_file": "/t"}, "WorkloadIdentityCredential"),
-        ("managed_identity", {}, "ManagedIdentityCredential"),
-        ("cli", {}, "AzureCliCredential"),
+        ("default", {}, ("managed_identity", "cli")),
+        (
+            "default",
+            {"client_secret": "s", "token_file": "/t"},
+            ("client_secret", "workload_identity", "managed_identity", "cli"),
+        ),
+        ("client_secret", {"client_secret": "s"}, ("client_secret",)),
+        ("client_certificate", {"certificate_path": "/c"}, ("client_certificate",)),
+        ("workload_identity", {"token_file": "/t"}, ("workload_identity",)),
+        ("managed_identity", {}, ("managed_identity",)),
+        ("cli", {}, ("cli",)),
     ],
 )
-async def test_credential_per_method(method, extra, kind, tmp_path) -> None:
-    """Each credential method builds its azure-identity aio credential."""
-    if "token_file" in extra:
-        (tmp_path / "t").write_text("jwt")
-        extra = {"token_file": str(tmp_path / "t")}
+def test_chain_per_method(method, extra, chain) -> None:
+    """Each method keeps its provider alone; default keeps every complete one."""
     settings = _read(
         vault_url=URL, credential=method, tenant_id="t", client_id="c", **extra
     )
-    credential = build_credential(settings)
-    assert type(credential).__name__ == kind
+    bridge = ChainTokenCredential(settings, credential_factories())
+    built = bridge.chain("https://vault.azure.net/.default")
+    assert built is bridge.chain("https://vault.azure.net/.default")
+    assert f"providers={chain!r}" in repr(built)
 
 
 def test_name_map_rules() -> None:
@@ -92,6 +99,8 @@ def test_plugin_registers_lazily() -> None:
     code = (
         "import sys; from secretkit.azure import plugin;"
         "f = plugin.secretkit_register_backends()[0];"
+        "c = plugin.secretkit_register_credential_providers();"
+        "assert {x.kind for x in c} == {'azure'} and len(c) == 5;"
         "assert (f.type, f.aliases, f.runs) == ('azure', ('azure-key-vault',), "
         "'asyncio'); assert not any(m.startswith('azure') for m in sys.modules)"
     )

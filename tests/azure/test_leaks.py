@@ -50,3 +50,34 @@ async def test_refused_secret_not_in_logs(kv, options, caplog) -> None:
             await c.get("azure://a")
     assert wrong not in caplog.text
     assert wrong not in str(caught.value)
+
+
+async def test_chain_tokens_not_in_logs_or_reprs(kv, certs, monkeypatch, caplog):
+    """Managed identity and workload identity leave no token or header in logs."""
+    from secretkit.core.secret import SecretRef
+
+    from ._direct import opened, run
+    from .fake_keyvault import IDENTITY_HEADER
+
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("IDENTITY_ENDPOINT", f"{kv.url}/msi/token")
+    monkeypatch.setenv("IDENTITY_HEADER", IDENTITY_HEADER)
+    kv.seed("a", CANARY)
+    options = {
+        "vault_url": kv.url,
+        "ca_bundle": str(certs.ca),
+        "verify_challenge_resource": False,
+    }
+    async with opened(options) as backend:
+        await run(backend.fetch, SecretRef.parse("a"))
+        bridge = backend.vault.credential
+        assert bridge is not None
+        chain = bridge.chain("https://vault.azure.net/.default")
+        creds = await run(chain.get)
+        shown = [repr(bridge), repr(chain), repr(creds), repr(creds.value)]
+        shown.append(await run(backend.check))
+    tokens = set(kv.tokens)
+    assert tokens
+    text = "\n".join([caplog.text, *shown])
+    for needle in (CANARY, IDENTITY_HEADER, *tokens):
+        assert needle not in text

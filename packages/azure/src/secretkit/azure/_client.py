@@ -1,11 +1,12 @@
 """One ``azure.keyvault.secrets.aio.SecretClient`` per backend (one vault URL).
 
 Built on first use, on the asyncio loop the backend runs on (the core's private
-loop under trio), with the credential the settings ask for, and closed with that
-credential and its HTTP transport by ``aclose``. Retries (which honour
-``Retry-After``) and timeouts are the SDK's policies, configured, not rewritten.
-azure-core's HTTP logging policy logs headers at INFO with ``Authorization``
-redacted and no bodies; we leave network tracing (``logging_enable``) off.
+loop under trio), with a credential whose tokens come from the ``azure`` chains
+(see ``_bridge``), and closed with its HTTP transport by ``aclose``. Retries
+(which honour ``Retry-After``) and timeouts are the SDK's policies, configured,
+not rewritten. azure-core's HTTP logging policy logs headers at INFO with
+``Authorization`` redacted and no bodies; we leave network tracing
+(``logging_enable``) off.
 """
 
 from __future__ import annotations
@@ -14,11 +15,16 @@ __all__ = ("VaultClient",)
 
 from typing import TYPE_CHECKING, Any, final
 
-from .credentials import build_credential
+from secretkit.core.plugins import registry
+
+from ._bridge import ChainTokenCredential
 
 if TYPE_CHECKING:
-    from azure.core.credentials_async import AsyncTokenCredential
+    from collections.abc import Callable
+
     from azure.keyvault.secrets.aio import SecretClient
+
+    from secretkit.core.plugins import Registry
 
     from .config import AzureSettings
 
@@ -28,13 +34,25 @@ class VaultClient:
     """The SDK client and credential of one backend instance.
 
     :param settings: the instance's settings
+    :param clock: the time in epoch seconds, for token expiry (default: the
+        system clock)
+    :param plugins: the registry whose ``azure`` factories make the chains
+        (default: the installed plugins)
     """
 
-    __slots__ = ("_client", "credential", "settings")
+    __slots__ = ("_client", "_clock", "_plugins", "credential", "settings")
 
-    def __init__(self, settings: AzureSettings) -> None:
+    def __init__(
+        self,
+        settings: AzureSettings,
+        *,
+        clock: Callable[[], float] | None = None,
+        plugins: Registry | None = None,
+    ) -> None:
         self.settings = settings
-        self.credential: AsyncTokenCredential | None = None
+        self._clock = clock
+        self._plugins = plugins
+        self.credential: ChainTokenCredential | None = None
         self._client: SecretClient | None = None
 
     def get(self) -> SecretClient:
@@ -48,7 +66,11 @@ class VaultClient:
                 extra["connection_verify"] = settings.ca_bundle
             if settings.api_version:
                 extra["api_version"] = settings.api_version
-            self.credential = build_credential(settings)
+            plugins = registry() if self._plugins is None else self._plugins
+            extra_clock = {} if self._clock is None else {"clock": self._clock}
+            self.credential = ChainTokenCredential(
+                settings, plugins.credential_factories("azure"), **extra_clock
+            )
             self._client = SecretClient(
                 settings.vault_url,
                 self.credential,
@@ -63,7 +85,7 @@ class VaultClient:
         return self._client
 
     async def aclose(self) -> None:
-        """Close the client (its transport) and the credential (its own)."""
+        """Close the client (its transport) and the credential."""
         client, self._client = self._client, None
         credential, self.credential = self.credential, None
         try:

@@ -25,15 +25,16 @@ from secretkit.core.errors import NotSupported, SecretNotFound
 from ._client import VaultClient
 from ._convert import metadata, to_info, to_value, unusable
 from ._names import NameMap
-from .credentials import describe_credential
+from .credentials import describe
 from .errors import map_errors
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Mapping, Sequence
+    from collections.abc import AsyncIterator, Callable, Mapping, Sequence
     from contextlib import AbstractContextManager
     from datetime import datetime
 
     from secretkit.core.backend import SecretInfo
+    from secretkit.core.plugins import Registry
     from secretkit.core.secret import SecretRef
 
     from .config import AzureSettings
@@ -45,14 +46,24 @@ class KeyVaultBackend(Backend):
 
     :param settings: vault URL, credential, name mapping, retries, timeouts
     :param name: the instance name this backend is configured under
+    :param clock: the time in epoch seconds, for token expiry (tests pass theirs)
+    :param plugins: the registry whose ``azure`` credential factories make the
+        token chain (default: the installed plugins)
     :ivar names: our names to Key Vault's and back
     """
 
-    def __init__(self, settings: AzureSettings, *, name: str = "azure") -> None:
+    def __init__(
+        self,
+        settings: AzureSettings,
+        *,
+        name: str = "azure",
+        clock: Callable[[], float] | None = None,
+        plugins: Registry | None = None,
+    ) -> None:
         self.name = name
         self.settings = settings
         self.names = NameMap(settings.name_map, settings.names, backend=name)
-        self.vault = VaultClient(settings)
+        self.vault = VaultClient(settings, clock=clock, plugins=plugins)
 
     def __repr__(self) -> str:
         return f"KeyVaultBackend({self.name!r}, vault_url={self.settings.vault_url!r})"
@@ -253,7 +264,8 @@ class KeyVaultBackend(Backend):
                 await anext(
                     client.list_properties_of_secrets(max_page_size=1).by_page()
                 )
-        who = describe_credential(self.settings, self.vault.credential)
+        credential = self.vault.credential
+        who = describe(self.settings, credential.provider if credential else None)
         line = f"{self.settings.vault_url} as {who}"
         return line + (f"; {secret!r} is readable" if secret else "")
 

@@ -1,12 +1,12 @@
 """The options of the ``azure`` backend, read and checked once.
 
-Every option may also come from ``SECRETKIT_AZURE_<OPTION>``. For an explicit
-``credential``, the fields it needs default to the ``AZURE_*`` variables
-azure-identity documents (``AZURE_TENANT_ID``, ``AZURE_CLIENT_ID``,
-``AZURE_CLIENT_SECRET``, ``AZURE_CLIENT_CERTIFICATE_PATH``,
-``AZURE_CLIENT_CERTIFICATE_PASSWORD``, ``AZURE_FEDERATED_TOKEN_FILE``,
-``AZURE_AUTHORITY_HOST``); an option given here wins. With ``credential =
-"default"``, ``DefaultAzureCredential`` reads them itself.
+Every option may also come from ``SECRETKIT_AZURE_<OPTION>``. The credential's
+fields default to the ``AZURE_*`` variables azure-identity documents
+(``AZURE_TENANT_ID``, ``AZURE_CLIENT_ID``, ``AZURE_CLIENT_SECRET``,
+``AZURE_CLIENT_CERTIFICATE_PATH``, ``AZURE_CLIENT_CERTIFICATE_PASSWORD``,
+``AZURE_FEDERATED_TOKEN_FILE``, ``AZURE_AUTHORITY_HOST``); an option given here
+wins. An explicit ``credential`` needs its fields; ``default`` uses whichever
+credentials they complete (see ``credentials``).
 """
 
 from __future__ import annotations
@@ -113,10 +113,7 @@ def read_settings(
     method = cast("str", options.get_choice("credential", CREDENTIALS, "default"))
     fields: dict[str, str | None] = {}
     for key, variable in _ENV.items():
-        given = options.get_str(key, None)
-        # DefaultAzureCredential reads the variables itself, in its own order.
-        fields[key] = given if given or method == "default" else env.get(variable)
-        fields[key] = fields[key] or None
+        fields[key] = options.get_str(key, None) or env.get(variable) or None
     for key in _NEEDS.get(method, ()):
         if fields[key] is None:
             raise options.error(

@@ -1,8 +1,8 @@
-"""The ``secretkit`` entry point of secretkit-azure: backend ``azure``."""
+"""The ``secretkit`` entry point of secretkit-azure: the ``azure`` backend and chain."""
 
 from __future__ import annotations
 
-__all__ = ("secretkit_register_backends",)
+__all__ = ("secretkit_register_backends", "secretkit_register_credential_providers")
 
 from typing import TYPE_CHECKING
 
@@ -13,6 +13,7 @@ from .config import read_settings
 
 if TYPE_CHECKING:
     from secretkit.core.backend import Backend
+    from secretkit.core.credentials import CredentialProviderFactory
     from secretkit.core.options import Options
 
 
@@ -34,3 +35,11 @@ def secretkit_register_backends() -> list[BackendFactory]:
             description="Azure Key Vault (azure-keyvault-secrets aio)",
         )
     ]
+
+
+@hookimpl
+def secretkit_register_credential_providers() -> list[CredentialProviderFactory]:
+    """azure-identity's credentials, in ``DefaultAzureCredential``'s order."""
+    from .credentials import credential_factories
+
+    return credential_factories()
