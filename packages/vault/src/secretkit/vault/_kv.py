@@ -11,12 +11,15 @@ __all__ = (
     "delete",
     "describe_v2",
     "detect_mount",
+    "forced",
     "health",
+    "json_object",
     "list_names",
     "lookup_self",
     "read_generic",
     "read_v2",
     "to_json",
+    "token_line",
     "token_refused",
     "write",
 )
@@ -28,6 +31,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from secretkit.core.backend import SecretInfo, SecretValue
+from secretkit.core.errors import DecodeError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -50,6 +54,26 @@ class Mount:
     path: str
     type: str
     kv_version: int = 0
+
+
+def forced(mount: Mount, settings: VaultSettings) -> Mount:
+    """The mount with the ``kv_version`` option applied, when not ``auto``."""
+    if mount.type != "kv" or settings.kv_version == "auto":
+        return mount
+    return Mount(path=mount.path, type="kv", kv_version=int(settings.kv_version))
+
+
+def json_object(value: str | bytes, name: str) -> dict[str, object]:
+    try:
+        data = json.loads(value)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        data = None
+    if not isinstance(data, dict):
+        raise DecodeError(
+            f"Vault KV stores JSON objects: pass {name!r} a JSON object",
+            ref=name,
+        )
+    return data
 
 
 def to_json(data: object) -> str:
@@ -231,6 +255,19 @@ def lookup_self(client: Any) -> Mapping[str, Any]:
     answer = client.auth.token.lookup_self()
     data: Mapping[str, Any] = answer.get("data") or {}
     return data
+
+
+def token_line(me: Mapping[str, Any], health: Mapping[str, Any], url: str) -> str:
+    """``check()``'s account of the token (from ``lookup-self``) and the server."""
+    ttl = int(me.get("ttl") or 0)
+    policies = ", ".join(me.get("policies") or ()) or "none"
+    lasts = f"ttl {ttl}s" if ttl else "no expiry"
+    renew = "renewable" if me.get("renewable") else "not renewable"
+    role = "standby" if health.get("standby") else "active"
+    return (
+        f"token {me.get('display_name')!r} (policies {policies}; {lasts}; {renew})"
+        f" on {url} (version {health.get('version')}, {role})"
+    )
 
 
 def token_refused(client: Any, settings: VaultSettings, token: str) -> bool:

@@ -15,20 +15,22 @@ from __future__ import annotations
 
 __all__ = ("VaultBackend",)
 
-import json
+import logging
+import time
 from typing import TYPE_CHECKING, Any, TypeVar, final
 
 from secretkit.core.backend import Backend, SecretValue
 from secretkit.core.errors import (
     AccessDenied,
+    BackendError,
+    BackendUnavailable,
     CredentialError,
-    DecodeError,
     InvalidReference,
     NotSupported,
     SecretNotFound,
 )
 
-from . import _kv
+from . import _kv, _leases
 from ._connect import open_client
 from .credentials import chain_for
 from .errors import map_errors
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
     from .config import VaultSettings
 
 _T = TypeVar("_T")
+_log = logging.getLogger(__name__)
 
 
 @final
@@ -54,6 +57,7 @@ class VaultBackend(Backend):
     :param settings: address, namespace, mount, TLS, timeouts, token
     :param name: the instance name this backend is configured under
     :param chain: where the token comes from (default: the ``vault`` chain)
+    :param clock: monotonic seconds, for lease expiry (tests pass their own)
     """
 
     def __init__(
@@ -62,6 +66,7 @@ class VaultBackend(Backend):
         *,
         name: str = "vault",
         chain: CredentialChain[str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.name = name
         self.settings = settings
@@ -69,6 +74,7 @@ class VaultBackend(Backend):
         self._client: Any = None
         self._lock: anyio.Lock | None = None
         self._mounts: dict[str, _kv.Mount] = {}
+        self._leases = _leases.Leases(clock)
 
     def __repr__(self) -> str:
         return f"VaultBackend({self.name!r}, url={self.settings.url!r})"
@@ -101,14 +107,7 @@ class VaultBackend(Backend):
                 backend=self.name,
             )
         full = path if mount is None else f"{mount.path}/{path}"
-        found = await self._call("read", ref.name, _kv.read_generic, full)
-        if found is None:
-            raise SecretNotFound(
-                f"Vault read {ref.name!r}: not found (404)",
-                ref=ref.name,
-                backend=self.name,
-            )
-        return found
+        return await self._read_leased(ref.name, full)
 
     async def put(
         self,
@@ -140,7 +139,7 @@ class VaultBackend(Backend):
                 ref=ref.name,
                 backend=self.name,
             )
-        data = _object(value, ref.name)
+        data = _kv.json_object(value, ref.name)
         mount, path = await self._kv_mount(ref.name)
         if mount.kv_version == 1:
             if not create:
@@ -199,36 +198,77 @@ class VaultBackend(Backend):
                 yield f"{lead}{name}"
 
     async def check(self) -> str:
-        """Server health and version, and who the token is.
+        """Server health and version, who the token is, and ``check_secret``.
 
-        :return: ``token 'NAME' (policies ...; ttl ...) on <url> (version V, active)``
+        The secret named by the ``check_secret`` option is read, never shown.
+
+        :return: ``token 'NAME' (policies ...; ttl ...) on <url> (version V,
+            active)``, then ``; 'NAME' readable`` with ``check_secret``
         :raises BackendUnavailable: unreachable, uninitialized or sealed
         :raises CredentialError: the token is missing or invalid
+        :raises SecretNotFound: ``check_secret`` does not exist
+        :raises AccessDenied: the token may not read ``check_secret``
         """
         health = await self._call("health check", None, _kv.health)
         if not health.get("initialized", True) or health.get("sealed"):
-            from secretkit.core.errors import BackendUnavailable
-
             state = "sealed" if health.get("sealed") else "not initialized"
             raise BackendUnavailable(
                 f"Vault at {self.settings.url} is {state}", backend=self.name
             )
-        role = "standby" if health.get("standby") else "active"
-        me = await self._lookup_self()
-        ttl = int(me.get("ttl") or 0)
-        policies = ", ".join(me.get("policies") or ()) or "none"
-        lasts = f"ttl {ttl}s" if ttl else "no expiry"
-        renew = "renewable" if me.get("renewable") else "not renewable"
-        return (
-            f"token {me.get('display_name')!r} (policies {policies}; {lasts}; {renew})"
-            f" on {self.settings.url} (version {health.get('version')}, {role})"
-        )
+        line = _kv.token_line(await self._lookup_self(), health, self.settings.url)
+        name = self.settings.check_secret
+        if name is None:
+            return line
+        from secretkit.core.secret import SecretRef
+
+        found = await self.fetch(SecretRef.parse(name))
+        version = f" (version {found.version})" if found.version else ""
+        return f"{line}; {name!r} readable{version}"
 
     async def aclose(self) -> None:
-        """Close the client's HTTP session."""
+        """Revoke the leases handed out if ``revoke_leases``; close the session."""
         client, self._client = self._client, None
-        if client is not None:
+        live = self._leases.take_live()
+        if client is None:
+            return
+        try:
+            for lease_id in live if self.settings.revoke_leases else ():
+                try:
+                    with map_errors("lease revocation", None, backend=self.name):
+                        await self.run_blocking(_leases.revoke, client, lease_id)
+                except BackendError as exc:  # the lease expires on its own
+                    _log.warning("could not revoke a Vault lease: %s", exc)
+        finally:
             client.adapter.close()
+
+    async def _read_leased(self, name: str, path: str) -> SecretValue:
+        """Renew the lease handed out for ``name`` when possible, else read ``path``."""
+        leases = self._leases
+        lease = leases.renewable(name)
+        if lease is not None:
+            since = leases.now()
+            try:
+                granted = await self._call(
+                    "lease renewal", name, _leases.renew, lease.lease_id, lease.duration
+                )
+            except (BackendUnavailable, CredentialError):
+                raise
+            except BackendError as exc:  # revoked or expired meanwhile: read anew
+                _log.info("Vault lease of %r not renewed (%s); reading anew", name, exc)
+            else:
+                value = leases.renewed(name, lease, granted, since=since)
+                if value is not None:
+                    _log.debug("renewed the Vault lease of %r for %ds", name, granted)
+                    return value
+            leases.forget(name)
+        since = leases.now()
+        found = await self._call("read", name, _kv.read_generic, path)
+        if found is None:
+            raise SecretNotFound(
+                f"Vault read {name!r}: not found (404)", ref=name, backend=self.name
+            )
+        leases.remember(name, found, since=since)
+        return found
 
     async def _ready(self) -> tuple[Any, Credentials[str]]:
         """The client, built on first use, and the chain's current token on it."""
@@ -292,7 +332,7 @@ class VaultBackend(Backend):
                 mount = await self._detect(configured) or _kv.Mount(
                     path=configured, type="kv", kv_version=2
                 )
-                self._mounts[configured] = mount = _forced(mount, self.settings)
+                self._mounts[configured] = mount = _kv.forced(mount, self.settings)
             return mount, name.strip("/")
         for path, mount in self._mounts.items():
             if name.startswith(f"{path}/"):
@@ -300,7 +340,7 @@ class VaultBackend(Backend):
         found = await self._detect(name)
         if found is None:
             return None, name
-        self._mounts[found.path] = found = _forced(found, self.settings)
+        self._mounts[found.path] = found = _kv.forced(found, self.settings)
         if found.type != "kv":
             return None, name
         return found, name[len(found.path) + 1 :]
@@ -323,13 +363,6 @@ class VaultBackend(Backend):
         return mount, path
 
 
-def _forced(mount: _kv.Mount, settings: VaultSettings) -> _kv.Mount:
-    """The mount with the ``kv_version`` option applied, when not ``auto``."""
-    if mount.type != "kv" or settings.kv_version == "auto":
-        return mount
-    return _kv.Mount(path=mount.path, type="kv", kv_version=int(settings.kv_version))
-
-
 def _version(ref: SecretRef) -> int | None:
     if ref.version is None:
         return None
@@ -338,16 +371,3 @@ def _version(ref: SecretRef) -> int | None:
             f"KV v2 versions are whole numbers, not {ref.version!r}", ref=ref.name
         )
     return int(ref.version)
-
-
-def _object(value: str | bytes, name: str) -> dict[str, object]:
-    try:
-        data = json.loads(value)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        data = None
-    if not isinstance(data, dict):
-        raise DecodeError(
-            f"Vault KV stores JSON objects: pass {name!r} a JSON object",
-            ref=name,
-        )
-    return data

@@ -74,6 +74,8 @@ class VaultSettings:
     :param password: the userpass password; never shown
     :param jwt: a JWT to log in with (or ``jwt_file``); never shown
     :param kubernetes_token_file: the service-account token file
+    :param revoke_leases: revoke the leases handed out when the backend closes
+    :param check_secret: a secret ``check()`` reads (never shows) to prove access
     """
 
     url: str = "http://127.0.0.1:8200"
@@ -99,6 +101,8 @@ class VaultSettings:
     jwt: str | None = field(default=None, repr=False)
     jwt_file: Path | None = None
     kubernetes_token_file: Path = K8S_TOKEN
+    revoke_leases: bool = False
+    check_secret: str | None = None
 
 
 def read_settings(
@@ -141,10 +145,26 @@ def read_settings(
         client_key=client_key,
         timeout=timeout,
         retries=retries,
+        revoke_leases=cast("bool", options.get_bool("revoke_leases", False)),
+        check_secret=_check_secret(options),
         **_auth(options),
     )
     options.done()
     return settings
+
+
+def _check_secret(options: Options) -> str | None:
+    """The ``check_secret`` option, parsed once to fail early."""
+    from secretkit.core.errors import InvalidReference
+    from secretkit.core.secret import SecretRef
+
+    name = cast("str | None", options.get_str("check_secret", None))
+    if name:
+        try:
+            SecretRef.parse(name)
+        except InvalidReference as exc:
+            raise options.error("check_secret", str(exc)) from None
+    return name or None
 
 
 def _auth(options: Options) -> dict[str, Any]:
