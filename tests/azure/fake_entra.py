@@ -5,7 +5,9 @@ the client secrets registered in ``clients``, and for a client assertion that is
 ``federated`` token (workload identity) or a well-formed JWT of a registered client
 (a certificate's; the signature is not checked). ``GET /msi/token`` is App
 Service's managed identity endpoint (``IDENTITY_ENDPOINT``), which wants
-``X-IDENTITY-HEADER: IDENTITY_HEADER``. Tokens last ``token_ttl`` seconds.
+``X-IDENTITY-HEADER: IDENTITY_HEADER``; ``GET /metadata/identity/oauth2/token`` is
+IMDS on a VM with no identity assigned (400, for
+``AZURE_POD_IDENTITY_AUTHORITY_HOST``). Tokens last ``token_ttl`` seconds.
 Written from the Microsoft identity platform and App Service references.
 """
 
@@ -77,6 +79,16 @@ class FakeEntra:
                 "token_type": "Bearer",
                 "client_id": request.query.get("client_id", "system-assigned"),
             },
+        )
+
+    def _imds(self, request: Request) -> Reply:
+        # A VM without a managed identity, as IMDS answers it:
+        # https://learn.microsoft.com/entra/identity/managed-identities-azure-resources/how-to-use-vm-token#error-handling
+        if request.headers.get("metadata") != "true":
+            return Reply(400, {"error": "invalid_request", "error_description": ""})
+        return Reply(
+            400,
+            {"error": "invalid_request", "error_description": "Identity not found"},
         )
 
     def _assertion_ok(self, client: str, assertion: str) -> bool:

@@ -6,7 +6,8 @@ paging), delete (soft), get/purge deleted, recover; the bearer challenge (401 wi
 ``WWW-Authenticate``) for requests without a token this server issued; errors as
 Key Vault sends them. The token endpoints are ``fake_entra``'s, on the same
 server. A test's ``rules`` may answer any request first (403, 429 with
-``Retry-After``, 5xx).
+``Retry-After``, 5xx). ``delay`` holds every answer that many seconds, on the
+server's thread, to stand for a network round trip (the benchmark's).
 """
 
 from __future__ import annotations
@@ -73,9 +74,10 @@ class FakeKeyVault(FakeEntra):
         self.deleted: dict[str, tuple[list[Version], int]] = {}
         self.rules: list[Callable[[Request], Reply | None]] = []
         self.requests: list[Request] = []
+        self.delay = 0.0
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(certs.cert, certs.key)
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._http = _Server(("127.0.0.1", 0), _handler(self))
         self._http.daemon_threads = True
         # The handshake happens on the handler's thread, not in accept().
         self._http.socket = context.wrap_socket(
@@ -105,6 +107,7 @@ class FakeKeyVault(FakeEntra):
             self.tokens.clear()
             self.federated.clear()
             self.token_ttl = 3600
+            self.delay = 0.0
 
     def seed(self, name: str, value: str, **attributes: Any) -> str:
         """Store a version directly (as another writer would); return its id."""
@@ -133,6 +136,8 @@ class FakeKeyVault(FakeEntra):
         auth = request.headers.get("authorization", "")
         if is_msi:
             return self._identity(request)
+        if parts == ["metadata", "identity", "oauth2", "token"]:
+            return self._imds(request)
         if not is_token and auth.removeprefix("Bearer ") not in self.tokens:
             return self._challenge()
         # Rules see token requests and authenticated vault requests.
@@ -301,6 +306,12 @@ class FakeKeyVault(FakeEntra):
         return Reply(200, {"value": page, "nextLink": link})
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's backlog of 5 drops the SYNs of many concurrent connects
+    # (each then waits a 1 s retransmit); a client pool opens up to 100.
+    request_queue_size = 128
+
+
 def _not_found(name: str, kind: str = "Secret") -> Reply:
     return kv_error(
         404,
@@ -322,6 +333,8 @@ def _handler(server: FakeKeyVault) -> type[BaseHTTPRequestHandler]:
             headers = {k.lower(): v for k, v in self.headers.items()}
             request = Request(self.command, split.path, query, headers, body)
             reply = server.answer(request)
+            if server.delay:
+                time.sleep(server.delay)  # a round trip's worth, off the test's clock
             payload = b"" if reply.body is None else json.dumps(reply.body).encode()
             head = [f"HTTP/1.1 {reply.status} X", f"Content-Length: {len(payload)}"]
             if payload:

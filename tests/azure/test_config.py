@@ -105,3 +105,11 @@ def test_plugin_registers_lazily() -> None:
         "'asyncio'); assert not any(m.startswith('azure') for m in sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_max_concurrency() -> None:
+    """max_concurrency defaults to 32 and must be at least 1."""
+    assert _read(vault_url=URL).max_concurrency == 32
+    assert _read(vault_url=URL, max_concurrency=5).max_concurrency == 5
+    with pytest.raises(ConfigurationError, match="max_concurrency"):
+        _read(vault_url=URL, max_concurrency=0)

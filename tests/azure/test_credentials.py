@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import anyio
+import pytest
 
 from secretkit.azure.credentials import AzureToken
 from secretkit.core import SecretClient
@@ -210,3 +211,19 @@ async def test_plugin_provider_comes_first(kv, certs) -> None:
         assert "static answered" in await run(backend.check)
     assert kv.token_requests() == []
     assert "CANARY" not in repr(static) + repr(await static.load())
+
+
+async def test_default_chain_with_nothing_configured(kv, certs, monkeypatch, tmp_path):
+    """With no credential here, the default chain's CredentialError names each tried."""
+    from secretkit.core.errors import CredentialError
+
+    # IMDS (the fake's, not 169.254.169.254) says this VM has no identity; no az.
+    monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", kv.url)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    kv.seed("a", "v")
+    async with SecretClient(backends={"azure": _bare(kv, certs)}) as client:
+        with pytest.raises(CredentialError, match="tried: managed_identity, cli"):
+            await client.get("azure://a")
+    (asked,) = kv.token_requests()
+    assert asked.path == "/metadata/identity/oauth2/token"
+    assert [r for r in kv.vault_requests() if "authorization" in r.headers] == []

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 ADVISORY: Final = 5 * 60
 MANDATORY: Final = 60
 # Settings the providers read; the rest are the vault's, not the credential's.
-_SKIP: Final = frozenset({"names", "check_secret"})
+_SKIP: Final = frozenset({"names", "check_secret", "max_concurrency"})
 
 
 @final

@@ -6,6 +6,8 @@ one. Our names map to Key Vault's (letters, digits, dashes) by ``name_map``, so
 ``content_type``, ``enabled``, ``not_before``, ``expires_on``, ``tags`` and the
 rest come back as metadata. A disabled, expired or not yet valid version raises
 ``SecretNotFound`` saying which: Key Vault returns expired values, we do not.
+Key Vault has no batch read: ``get_many`` reads concurrently, at most
+``max_concurrency`` reads of one backend in flight at once.
 
 Several vaults are several instances: ``backends={"kv-prod": {"type": "azure",
 "vault_url": ...}}``. For migration tools there are ``put``, ``delete`` (soft,
@@ -18,6 +20,8 @@ from __future__ import annotations
 __all__ = ("KeyVaultBackend",)
 
 from typing import TYPE_CHECKING, Any, final
+
+import anyio
 
 from secretkit.core.backend import Backend, SecretValue
 from secretkit.core.errors import NotSupported, SecretNotFound
@@ -64,6 +68,7 @@ class KeyVaultBackend(Backend):
         self.settings = settings
         self.names = NameMap(settings.name_map, settings.names, backend=name)
         self.vault = VaultClient(settings, clock=clock, plugins=plugins)
+        self._limiter: anyio.CapacityLimiter | None = None
 
     def __repr__(self) -> str:
         return f"KeyVaultBackend({self.name!r}, vault_url={self.settings.vault_url!r})"
@@ -98,8 +103,13 @@ class KeyVaultBackend(Backend):
         :raises InvalidReference: no valid Key Vault name for ``ref.name``
         """
         vault_name = self._vault_name(ref, "fetch")
-        with self._errors("get_secret", vault_name):
-            secret = await self.vault.get().get_secret(vault_name, ref.version)
+        limiter = self._limiter
+        if limiter is None:  # made here: on the loop the SDK runs on
+            limiter = anyio.CapacityLimiter(self.settings.max_concurrency)
+            self._limiter = limiter
+        async with limiter:
+            with self._errors("get_secret", vault_name):
+                secret = await self.vault.get().get_secret(vault_name, ref.version)
         reason = unusable(secret.properties)
         if reason is not None:
             raise SecretNotFound(

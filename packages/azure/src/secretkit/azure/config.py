@@ -74,6 +74,8 @@ class AzureSettings:
     :param retry_backoff_max: the longest wait between retries, in seconds
     :param connect_timeout: seconds to connect
     :param read_timeout: seconds to wait for a response
+    :param max_concurrency: the most reads in flight to the vault at once (what
+        bounds ``get_many``)
     :param check_secret: a secret ``doctor`` checks is readable (never shown)
     """
 
@@ -96,6 +98,7 @@ class AzureSettings:
     retry_backoff_max: float = 60.0
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
+    max_concurrency: int = 32
     check_secret: str | None = None
 
 
@@ -126,6 +129,9 @@ def read_settings(
     retries = options.get_int("max_retries", 4)
     if retries < 0:
         raise options.error("max_retries", "must be 0 or more")
+    concurrency = options.get_int("max_concurrency", 32)
+    if concurrency < 1:
+        raise options.error("max_concurrency", "must be 1 or more")
     settings = AzureSettings(
         vault_url=vault_url,
         credential=method,
@@ -140,6 +146,7 @@ def read_settings(
         retry_backoff_max=options.get_float("retry_backoff_max", 60.0),
         connect_timeout=options.get_float("connect_timeout", 5.0),
         read_timeout=options.get_float("read_timeout", 30.0),
+        max_concurrency=concurrency,
         check_secret=options.get_str("check_secret", None),
     )
     options.done()
