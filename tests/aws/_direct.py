@@ -7,37 +7,17 @@ asyncio loop, exactly as ``SecretClient`` does for a backend that declares
 
 from __future__ import annotations
 
+__all__ = ("names", "opened", "run")
+
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from secretkit.aws.backend import SecretsManagerBackend
 from secretkit.aws.config import AwsSettings
-from secretkit.core._loops import on_asyncio, running_trio
+from tests.bridged import names, run
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable
-
-_T = TypeVar("_T")
-
-
-async def run(func: Callable[..., Awaitable[_T]], *args: Any, **kwargs: Any) -> _T:
-    """Await ``func(*args, **kwargs)`` on the loop aioboto3 needs."""
-
-    async def call() -> _T:
-        return await func(*args, **kwargs)
-
-    if running_trio():
-        return await on_asyncio(call)
-    return await call()
-
-
-async def names(backend: SecretsManagerBackend, prefix: str = "") -> list[str]:
-    """Every name ``backend.list(prefix)`` yields."""
-
-    async def collect() -> list[str]:
-        return [name async for name in backend.list(prefix)]
-
-    return await run(collect)
+    from collections.abc import AsyncIterator
 
 
 @asynccontextmanager

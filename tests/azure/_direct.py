@@ -6,38 +6,18 @@ its private asyncio loop, as ``SecretClient`` does for ``runs="asyncio"``.
 
 from __future__ import annotations
 
+__all__ = ("names", "opened", "run")
+
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from secretkit.azure.backend import KeyVaultBackend
 from secretkit.azure.config import read_settings
-from secretkit.core._loops import on_asyncio, running_trio
 from secretkit.core.options import Options
+from tests.bridged import names, run
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable
-
-_T = TypeVar("_T")
-
-
-async def run(func: Callable[..., Awaitable[_T]], *args: Any, **kwargs: Any) -> _T:
-    """Await ``func(*args, **kwargs)`` on the loop the Azure SDK needs."""
-
-    async def call() -> _T:
-        return await func(*args, **kwargs)
-
-    if running_trio():
-        return await on_asyncio(call)
-    return await call()
-
-
-async def names(backend: KeyVaultBackend, prefix: str = "") -> list[str]:
-    """Every name ``backend.list(prefix)`` yields."""
-
-    async def collect() -> list[str]:
-        return [name async for name in backend.list(prefix)]
-
-    return await run(collect)
+    from collections.abc import AsyncIterator, Callable
 
 
 @asynccontextmanager
