@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from tests.servers import running
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -47,39 +46,15 @@ def bao_server(home: Path) -> Iterator[str]:
     :param home: the server's HOME (its token file lands there) and log directory
     """
     port = two_free_ports()
-    log = home / "bao.log"
     env = {**os.environ, "HOME": str(home)}
     env.pop("VAULT_TOKEN", None)
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [
-                bao_binary(),
-                "server",
-                "-dev",
-                f"-dev-root-token-id={ROOT_TOKEN}",
-                f"-dev-listen-address=127.0.0.1:{port}",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    try:
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/v1/sys/health", timeout=1).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"bao server did not start: {log.read_text()}"
-                    ) from None
-                time.sleep(0.05)
+    argv = [
+        bao_binary(),
+        "server",
+        "-dev",
+        f"-dev-root-token-id={ROOT_TOKEN}",
+        f"-dev-listen-address=127.0.0.1:{port}",
+    ]
+    with running(argv, probe=f"{url}/v1/sys/health", log=home / "bao.log", env=env):
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
