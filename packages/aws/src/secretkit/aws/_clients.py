@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 import anyio
 
 from .credentials import session_for
+from .errors import map_errors
 
 if TYPE_CHECKING:
     from .config import AwsSettings
@@ -114,6 +115,22 @@ class ClientPool:
                 ),
                 config=config,
             )
+        )
+
+    async def whoami(self, service: str, region: str | None) -> tuple[str, str]:
+        """Who we call AWS as, and where ``service`` answers: for ``doctor``.
+
+        :return: the caller ARN, and ``<ARN> (region R, endpoint E)``
+        :raises BackendError: STS or the client failed, mapped
+        """
+        with map_errors("GetCallerIdentity", backend=self.name):
+            sts = await self.client("sts", region)
+            identity = await sts.get_caller_identity()
+            meta = (await self.client(service, region)).meta
+        caller = str(identity.get("Arn", "an unknown identity"))
+        return (
+            caller,
+            f"{caller} (region {meta.region_name}, endpoint {meta.endpoint_url})",
         )
 
     async def aclose(self) -> None:

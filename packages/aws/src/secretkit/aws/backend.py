@@ -23,16 +23,15 @@ from secretkit.core.backend import Backend, SecretValue
 from secretkit.core.errors import BackendError, NotSupported
 
 from ._batch import BatchReader
-from ._calls import Caller
+from ._calls import SERVICE, Caller
 from ._clients import ClientPool
 from ._responses import arn_region, to_info
-from .errors import error_code, map_errors
+from .errors import error_code
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping, Sequence
 
     from types_aiobotocore_secretsmanager.type_defs import TagTypeDef
-    from types_aiobotocore_sts import STSClient
 
     from secretkit.core.backend import SecretInfo
     from secretkit.core.secret import SecretRef
@@ -286,14 +285,7 @@ class SecretsManagerBackend(Backend):
         :raises BackendError: what went wrong, mapped; for ``check_secret``, the
             message also says which identity was refused
         """
-        home = self._caller.home(None)[0]
-        with map_errors("GetCallerIdentity", backend=self.name):
-            sts: STSClient = await self.pool.client("sts", home)
-            identity = await sts.get_caller_identity()
-            client = await self._caller.client(home)
-        caller = identity.get("Arn", "an unknown identity")
-        meta = client.meta
-        line = f"{caller} (region {meta.region_name}, endpoint {meta.endpoint_url})"
+        caller, line = await self.pool.whoami(SERVICE, self._caller.home(None)[0])
         secret = self.settings.check_secret
         if secret:
             try:

@@ -328,13 +328,7 @@ class ParameterStoreBackend(Backend):
 
         :raises BackendError: what went wrong, mapped
         """
-        region = self.settings.region_order[0]
-        with map_errors("GetCallerIdentity", backend=self.name):
-            sts = await self.pool.client("sts", region)
-            identity = await sts.get_caller_identity()
-            client = await self.pool.client(_SERVICE, region)
-        where = f"region {client.meta.region_name}, endpoint {client.meta.endpoint_url}"
-        line = f"{identity['Arn']} ({where})"
+        _, line = await self.pool.whoami(_SERVICE, self.settings.region_order[0])
         name = self.settings.check_secret
         if name:
             from secretkit.core.secret import SecretRef
