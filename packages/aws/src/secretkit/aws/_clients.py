@@ -87,21 +87,13 @@ class ClientPool:
 
     async def _open(self, service: str, region: str | None) -> Any:
         import aioboto3
-        from aiobotocore.config import AioConfig
 
         _quiet_botocore()
         settings = self.settings
         if self._session is None:
             self._session = aioboto3.Session(botocore_session=session_for(settings))
             self._stack = AsyncExitStack()
-        config = AioConfig(
-            retries={
-                "total_max_attempts": settings.max_attempts,
-                "mode": settings.retry_mode,
-            },
-            connect_timeout=settings.connect_timeout,
-            read_timeout=settings.read_timeout,
-        )
+        config = settings.sdk_config()
         assert self._stack is not None
         return await self._stack.enter_async_context(
             self._session.client(

@@ -60,8 +60,6 @@ class AssumeRoleProvider:
         :raises CredentialError: no base credentials, or STS refused or failed;
             the message names the role
         """
-        from aiobotocore.config import AioConfig
-
         settings = self._settings
         role = settings.role_arn
         try:
@@ -77,14 +75,7 @@ class AssumeRoleProvider:
         }
         if settings.external_id:
             params["ExternalId"] = settings.external_id
-        config = AioConfig(
-            retries={
-                "total_max_attempts": settings.max_attempts,
-                "mode": settings.retry_mode,
-            },
-            connect_timeout=settings.connect_timeout,
-            read_timeout=settings.read_timeout,
-        )
+        config = settings.sdk_config()
         with map_errors(f"AssumeRole of {role!r}"):
             async with self._session.create_client(
                 "sts",

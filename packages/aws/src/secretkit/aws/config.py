@@ -21,6 +21,8 @@ from secretkit.core.errors import ConfigurationError
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from aiobotocore.config import AioConfig
+
     from secretkit.core.options import Options
 
 RETRY_MODES: Final = ("legacy", "standard", "adaptive")
@@ -65,6 +67,16 @@ class AwsSettings:
     read_timeout: float = 10.0
     check_secret: str | None = None
     recovery_window_days: int | None = None
+
+    def sdk_config(self) -> AioConfig:
+        """botocore's client config: retries (total attempts, mode) and timeouts."""
+        from aiobotocore.config import AioConfig
+
+        return AioConfig(
+            retries={"total_max_attempts": self.max_attempts, "mode": self.retry_mode},
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+        )
 
     @property
     def region_order(self) -> tuple[str | None, ...]:
