@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import base64
 import json
 import os
@@ -12,11 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from secretkit.core import hookimpl, plugins
 from secretkit.core.backend import Backend, BackendFactory
 from secretkit.core.cli import main
+from secretkit.core.commands import Command
 from secretkit.core.errors import (
     AccessDenied,
     BackendError,
@@ -97,6 +100,39 @@ class CliTestPlugin:
             BackendFactory(type="failing", create=_create_failing),
             BackendFactory(type="hanging", create=_create_hanging),
         ]
+
+    @hookimpl
+    def secretkit_register_commands(self) -> list[Command]:
+        return [
+            Command(name="echo", help="echo a word", configure=_configure_echo),
+            Command(
+                name="aecho", help="echo a word, async", configure=_configure_aecho
+            ),
+            Command(name="get", help="clashes with the core's get", configure=print),
+        ]
+
+
+def _echo(args: argparse.Namespace) -> int:
+    if args.word == "missing":
+        raise SecretNotFound("no such word", backend="echo")
+    print(args.word)
+    return 7
+
+
+async def _aecho(args: argparse.Namespace) -> int:
+    await anyio.lowlevel.checkpoint()
+    print(args.word.upper())
+    return 0
+
+
+def _configure_echo(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("word")
+    parser.set_defaults(command=_echo)
+
+
+def _configure_aecho(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("word")
+    parser.set_defaults(command=_aecho)
 
 
 @pytest.fixture(autouse=True)
@@ -631,6 +667,40 @@ class TestPlugins:
             line.startswith("cli-test ") and "failing, hanging" in line
             for line in out.splitlines()
         )
+
+
+class TestPluginCommands:
+    def test_sync_handler(
+        self, capsys: pytest.CaptureFixture[str], test_plugins: Registry
+    ) -> None:
+        """A plugin's plain handler runs, prints and sets the exit code."""
+        assert run(capsys, "echo", "hello") == (7, "hello\n", "")
+
+    def test_async_handler(
+        self, capsys: pytest.CaptureFixture[str], test_plugins: Registry
+    ) -> None:
+        """A coroutine handler runs on an event loop."""
+        assert run(capsys, "aecho", "hello") == (0, "HELLO\n", "")
+
+    def test_errors_get_exit_codes(
+        self, capsys: pytest.CaptureFixture[str], test_plugins: Registry
+    ) -> None:
+        """A SecretkitError from a plugin's handler is one line and its exit code."""
+        code, out, err = run(capsys, "echo", "missing")
+        assert (code, out) == (3, "")
+        assert err == "secretkit: error: no such word\n"
+
+    def test_listed_in_help_and_clash_skipped(
+        self, capsys: pytest.CaptureFixture[str], test_plugins: Registry
+    ) -> None:
+        """Plugin commands appear in --help; one named like a core command is not."""
+        code, out, _ = run(capsys, "--help")
+        assert code == 0
+        assert "echo a word" in out
+        assert "clashes" not in out
+        code, out, _ = run(capsys, "get", "--help")
+        assert code == 0
+        assert "--reveal" in out  # still the core's get
 
 
 class TestGlobalOptions:

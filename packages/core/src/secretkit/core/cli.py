@@ -34,12 +34,13 @@ from __future__ import annotations
 __all__ = ("main",)
 
 import argparse
+import inspect
 import logging
 import os
 import sys
 import traceback
 from contextlib import contextmanager, suppress
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import anyio
 
@@ -54,7 +55,9 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Iterator
+    from collections.abc import Iterator
+
+    from .commands import Handler
 
 _log = logging.getLogger(__name__)
 
@@ -101,9 +104,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    command: Callable[[argparse.Namespace], Awaitable[int]] = args.command
+    command: Handler = args.command
     try:
-        return anyio.run(command, args, backend="asyncio")
+        if inspect.iscoroutinefunction(command):
+            return cast("int", anyio.run(command, args, backend="asyncio"))
+        return cast("int", command(args))
     except KeyboardInterrupt:
         _error("interrupted")
         return _INTERRUPTED
@@ -269,4 +274,24 @@ def _parser() -> argparse.ArgumentParser:
         "and the backend types it provides, or why it failed to load.",
     )
     plugins.set_defaults(command=_cli_report.plugins)
+    _plugin_commands(commands)
     return parser
+
+
+def _plugin_commands(commands: argparse._SubParsersAction[Any]) -> None:
+    """Add the subcommands plugins register; a name already taken is skipped."""
+    from .plugins import registry
+
+    for command in registry().commands():
+        if command.name in commands.choices:
+            _log.warning(
+                "a plugin's command %r clashes with another one; skipped", command.name
+            )
+            continue
+        parser = commands.add_parser(
+            command.name,
+            help=command.help,
+            description=command.description or command.help,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        command.configure(parser)

@@ -20,6 +20,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from .backend import BackendFactory
+    from .commands import Command
     from .credentials import CredentialProviderFactory
 
 hookspec = pluggy.HookspecMarker("secretkit")
@@ -80,6 +81,17 @@ def secretkit_register_credential_providers() -> list[CredentialProviderFactory]
     place in it; backends build their chain from everything registered.
 
     :return: one factory per provider
+    """
+
+
+@hookspec
+def secretkit_register_commands() -> list[Command]:  # type: ignore[empty-body]
+    """Return subcommands to add to the ``secretkit`` command line.
+
+    Called when the command line is built, never by clients. Import nothing heavy
+    here: a command's handler imports what it needs when it runs.
+
+    :return: one :class:`~secretkit.core.commands.Command` per subcommand
     """
 
 

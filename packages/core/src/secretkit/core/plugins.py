@@ -22,6 +22,7 @@ from .hookspecs import FetchEvent, hookimpl
 
 if TYPE_CHECKING:
     from .backend import BackendFactory
+    from .commands import Command
     from .credentials import CredentialProviderFactory
 
 _log = logging.getLogger(__name__)
@@ -201,6 +202,16 @@ class Registry:
     def canonical(self, type_name: str) -> str:
         """The type name an alias stands for."""
         return self._types.get(type_name, type_name)
+
+    def commands(self) -> list[Command]:
+        """The subcommands plugins add to the command line, first plugin first."""
+        found: dict[str, Command] = {}
+        for impl in reversed(
+            self.manager.hook.secretkit_register_commands.get_hookimpls()
+        ):
+            for command in cast("list[Command]", impl.function() or []):
+                found.setdefault(command.name, command)
+        return list(found.values())
 
     def credential_factories(self, kind: str) -> list[CredentialProviderFactory]:
         """Credential providers registered for chains of ``kind``, in chain order."""
