@@ -44,7 +44,15 @@ from typing import TYPE_CHECKING, Any, Final, cast
 
 import anyio
 
-from . import _cli_read, _cli_report
+from . import (
+    _cli_copy,
+    _cli_export,
+    _cli_put,
+    _cli_read,
+    _cli_report,
+    _cli_run,
+    _cli_verify,
+)
 from .errors import (
     AccessDenied,
     BackendError,
@@ -274,6 +282,8 @@ def _parser() -> argparse.ArgumentParser:
         "and the backend types it provides, or why it failed to load.",
     )
     plugins.set_defaults(command=_cli_report.plugins)
+    for family in (_cli_verify, _cli_copy, _cli_put, _cli_run, _cli_export):
+        family.add_parser(commands)
     _plugin_commands(commands)
     return parser
 
