@@ -43,6 +43,16 @@ type = "memory"
         assert (main.type, main.ttl, main.source) == ("memory", 5, str(config))
         assert set(settings.backends) == {"main", "other"}
 
+    def test_manifest_table_left_to_the_manifest(self, tmp_path) -> None:
+        """A [manifest] table in secretkit.toml is not a client setting, nor an error."""
+        config = _write(
+            tmp_path / "secretkit.toml",
+            'default = "env"\n[manifest.secrets.db]\nref = "env://DB"\n',
+        )
+        settings = from_config(config)
+        assert settings.default == "env"
+        assert not settings.backends
+
     def test_pyproject_section(self, tmp_path) -> None:
         """[tool.secretkit] in a pyproject.toml is read, and named in errors."""
         project = _write(

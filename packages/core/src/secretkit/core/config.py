@@ -51,7 +51,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 _PREFIX: Final = "SECRETKIT_"
-_TOP_KEYS: Final = ("backends", "cache", "default", "max_threads")
+# ``manifest`` belongs to :mod:`secretkit.core.manifest`; clients leave it alone.
+_TOP_KEYS: Final = ("backends", "cache", "default", "manifest", "max_threads")
 _POLICY_FIELDS: Final = tuple(f.name for f in fields(CachePolicy))
 _INT_FIELDS: Final = ("max_entries",)
 
