@@ -711,6 +711,15 @@ class TestGlobalOptions:
         code, out, _ = run(capsys, "--version")
         assert (code, out.strip()) == (0, f"secretkit {version('secretkit')}")
 
+    def test_rejected_arguments_not_echoed(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A mistyped option that may hold a value is counted, never repeated."""
+        code, out, err = run(capsys, "get", "db/main", f"--value={CANARY}", "x")
+        assert (code, out) == (2, "")
+        assert "2 unrecognized argument(s), not repeated here" in err
+        assert CANARY not in err
+
     def test_help_lists_exit_codes(self, capsys: pytest.CaptureFixture[str]) -> None:
         """--help exits 0 and documents the exit codes."""
         code, out, _ = run(capsys, "--help")

@@ -44,7 +44,7 @@ type = "memory"
         assert set(settings.backends) == {"main", "other"}
 
     def test_manifest_table_left_to_the_manifest(self, tmp_path) -> None:
-        """A [manifest] table in secretkit.toml is not a client setting, nor an error."""
+        """A [manifest] table in secretkit.toml is no client setting, nor an error."""
         config = _write(
             tmp_path / "secretkit.toml",
             'default = "env"\n[manifest.secrets.db]\nref = "env://DB"\n',

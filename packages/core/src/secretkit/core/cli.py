@@ -5,7 +5,10 @@
 Commands: ``get`` shows a secret (masked unless ``--reveal``), ``ls`` lists names
 (never values), ``info`` shows versions, backend types and the effective
 configuration (sensitive options masked), ``doctor`` checks the configuration and
-every backend, and ``plugins`` lists the installed plugins.
+every backend, and ``plugins`` lists the installed plugins. For deployments:
+``verify``, ``run`` and ``export`` work from a manifest (docs/manifest.md);
+``copy``, ``sync`` and ``put`` write secrets (docs/migrate.md). Plugins may add
+more (``secretkit mlflow``).
 
 Without ``--config`` the configuration comes from the ``SECRETKIT_*`` variables on
 top of the first file found of ``SECRETKIT_CONFIG``, ``./secretkit.toml`` and
@@ -21,8 +24,12 @@ Exit codes:
 3   secret not found
 4   access denied, or no usable credentials
 5   backend unavailable (network, throttling, timeouts, missing file)
+6   ``copy``/``sync``: conflicts only, nothing overwritten (use ``--overwrite``)
 130 interrupted
 === ===========================================================================
+
+argparse echoes the arguments it rejects; ours says how many instead, since a
+mistyped command line may hold a value (``put REF --value=hunter2``).
 
 An error is one line on stderr, ``secretkit: error: <message>``; messages never
 hold a secret value. ``-v`` logs at DEBUG on the ``secretkit`` loggers only: SDK
@@ -40,7 +47,7 @@ import os
 import sys
 import traceback
 from contextlib import contextmanager, suppress
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, NoReturn, cast
 
 import anyio
 
@@ -88,6 +95,7 @@ exit codes:
   3    secret not found
   4    access denied, or no usable credentials
   5    backend unavailable (network, throttling, timeouts, missing file)
+  6    copy/sync: conflicts only, nothing overwritten (use --overwrite)
   130  interrupted
 
 Without --config, the configuration comes from the SECRETKIT_* variables on top
@@ -184,8 +192,19 @@ def _seconds(text: str) -> float:
     return seconds
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser that never repeats the arguments it rejects."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print the usage and a one-line error, without rejected arguments."""
+        if message.startswith("unrecognized arguments: "):
+            count = len(message.split(": ", 1)[1].split())
+            message = f"{count} unrecognized argument(s), not repeated here"
+        super().error(message)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="secretkit",
         description="Read secrets and check a secretkit setup.",
         epilog=_EPILOG,
