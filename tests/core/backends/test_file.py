@@ -125,6 +125,19 @@ class TestStructured:
         assert await value(backend, "mlflow/auth") == "flat"
         assert [n async for n in backend.list()] == ["mlflow/auth"]
 
+    async def test_every_listed_name_reads(self, tmp_path: Path) -> None:
+        """Keys holding ``/`` at any level still read by the names list gives."""
+        path = tmp_path / "s.json"
+        path.write_text(
+            '{"app/db": {"user": "u", "pw/main": "p"}, "app": {"x/y": {"z": "deep"}}}'
+        )
+        backend = make(path)
+        names = [n async for n in backend.list()]
+        assert names == ["app/db/pw/main", "app/db/user", "app/x/y/z"]
+        assert [await value(backend, n) for n in names] == ["p", "u", "deep"]
+        with pytest.raises(SecretNotFound):
+            await value(backend, "app/db/nope")
+
     async def test_null_and_lists(self, tmp_path: Path) -> None:
         """null and lists become their JSON text."""
         path = tmp_path / "s.json"

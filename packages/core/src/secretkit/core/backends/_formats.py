@@ -115,20 +115,26 @@ def find(table: dict[str, object], name: str, fmt: str) -> object:
     """Return the node ``name`` addresses in ``table``, or :data:`MISSING`.
 
     An exact top-level key wins; then ``/`` walks nested tables (``mlflow/auth``
-    is ``table["mlflow"]["auth"]``). In dotenv files the fallback is the
-    environment-style key instead (``MLFLOW_AUTH``).
+    is ``table["mlflow"]["auth"]``), where a key may itself hold ``/`` at any
+    level, so every name :func:`names` lists is found. In dotenv files the fallback
+    is the environment-style key instead (``MLFLOW_AUTH``).
     """
     node = _child(table, name)
-    if node is not MISSING:
+    if node is not MISSING or fmt != "dotenv":
+        return node if node is not MISSING else _walk(table, name.split("/"))
+    return _child(table, variable_name(name))
+
+
+def _walk(node: object, parts: list[str]) -> object:
+    if not parts:
         return node
-    if fmt == "dotenv":
-        return _child(table, variable_name(name))
-    node = table
-    for part in name.split("/"):
-        node = _child(node, part)
-        if node is MISSING:
-            break
-    return node
+    for cut in range(len(parts), 0, -1):  # the longest key first
+        child = _child(node, "/".join(parts[:cut]))
+        if child is not MISSING:
+            found = _walk(child, parts[cut:])
+            if found is not MISSING:
+                return found
+    return MISSING
 
 
 def to_value(node: object) -> str | bytes:
