@@ -7,7 +7,10 @@ ports and a proxy child process that sleeps 20 ms before forwarding each request
 them all cold: ``SecretClient.get_many`` (a new client per turn, warmed on another
 secret), a sequential hvac loop, hvac in a ``ThreadPoolExecutor(8)``, and a plain
 ``http.client`` loop (the floor). Client CPU is ``time.process_time`` of this
-process. Then a warm ``get`` (a cache hit) against an hvac read. Then the same
+process (the server's CPU is not in it). ``get_many`` reads KV v2 secrets with up
+to ``max_threads`` workers, many reads per thread hop on the pooled connections,
+without hvac (see ``secretkit/vault/_batch.py``); the hvac rows are hvac as
+users call it. Then a warm ``get`` (a cache hit) against an hvac read. Then the same
 rows through the proxy, where ``get_many`` runs with ``max_threads=32`` (a client
 setting; printed). Loopback only, every loop bounded; it always exits 0 and prints
 ``OK`` or ``MISS`` per target.
@@ -76,6 +79,9 @@ class _Forward(BaseHTTPRequestHandler):
 
 class _Proxy(ThreadingHTTPServer):
     daemon_threads = True
+    # The default backlog of 5 drops SYNs when 32 clients connect at once, and a
+    # dropped SYN is retried after 1 s: a stall of the harness, not of a client.
+    request_queue_size = 128
 
     def __init__(self, upstream: int) -> None:
         super().__init__(("127.0.0.1", 0), _Forward)
@@ -240,6 +246,7 @@ def report(args: argparse.Namespace) -> None:
         return
     for name in [n for n in os.environ if n.startswith(("VAULT_", "SECRETKIT_"))]:
         del os.environ[name]
+    slow_turns = max(2, args.repeats // 2)
     with tempfile.TemporaryDirectory() as home:
         server, url = start_bao(home)
         proxy = None
@@ -253,7 +260,7 @@ def report(args: argparse.Namespace) -> None:
             slow_url = f"http://127.0.0.1:{proxy.stdout.readline().strip()}"
             direct = rows(url, args.repeats, 8)
             hit_ns = hits(url, args.iterations)
-            delayed = rows(slow_url, max(1, args.repeats // 2), args.max_threads)
+            delayed = rows(slow_url, slow_turns, args.max_threads)
         finally:
             for child in (proxy, server):
                 if child is not None:
@@ -264,7 +271,9 @@ def report(args: argparse.Namespace) -> None:
 
     print(f"the vault backend next to hvac {version('hvac')}, bao server -dev")
     table(
-        f"(a) {COUNT} cold KV v2 reads, direct: least of {args.repeats} turns", direct
+        f"(a) {COUNT} cold KV v2 reads, direct: least of {args.repeats} turns"
+        " (get_many: max_threads=8)",
+        direct,
     )
     fastest = min(direct[LOOP][0], direct[POOL][0])
     ratio = fastest / direct[OURS][0]
@@ -278,7 +287,11 @@ def report(args: argparse.Namespace) -> None:
     ratio = hvac_ns / hit_ns
     target("hit faster than an hvac read", ratio, ">= 1000x", ratio >= 1000)
     threads = f"get_many: max_threads={args.max_threads}"
-    table(f"(c) through a proxy adding {DELAY_MS} ms a request ({threads})", delayed)
+    table(
+        f"(c) through a proxy adding {DELAY_MS} ms a request: least of {slow_turns}"
+        f" turns ({threads})",
+        delayed,
+    )
     for peer, goal in ((LOOP, 5.0), (POOL, 1.5)):
         ratio = delayed[peer][0] / delayed[OURS][0]
         target(f"get_many faster than {peer}", ratio, f">= {goal:g}x", ratio >= goal)

@@ -58,3 +58,45 @@ def bao_server(home: Path) -> Iterator[str]:
     ]
     with running(argv, probe=f"{url}/v1/sys/health", log=home / "bao.log", env=env):
         yield url
+
+
+@contextmanager
+def bao_tls_server(
+    home: Path, *, cert: Path, key: Path, client_ca: Path
+) -> Iterator[tuple[str, str]]:
+    """Start a dev server with a second, TLS listener that requires client certs.
+
+    The dev listener (plain HTTP) arranges the tests; the TLS listener serves
+    ``cert`` and asks every client for a certificate signed by ``client_ca``.
+
+    :return: the plain URL and the HTTPS URL
+    """
+    plain, tls = two_free_ports(), two_free_ports()
+    while abs(tls - plain) < 2:
+        tls = two_free_ports()
+    config = home / "tls.hcl"
+    config.write_text(
+        f"""
+listener "tcp" {{
+  address = "127.0.0.1:{tls}"
+  cluster_address = "127.0.0.1:{tls + 1}"
+  tls_cert_file = "{cert}"
+  tls_key_file = "{key}"
+  tls_client_ca_file = "{client_ca}"
+  tls_require_and_verify_client_cert = true
+}}
+"""
+    )
+    env = {**os.environ, "HOME": str(home)}
+    env.pop("VAULT_TOKEN", None)
+    url = f"http://127.0.0.1:{plain}"
+    argv = [
+        bao_binary(),
+        "server",
+        "-dev",
+        f"-dev-root-token-id={ROOT_TOKEN}",
+        f"-dev-listen-address=127.0.0.1:{plain}",
+        f"-config={config}",
+    ]
+    with running(argv, probe=f"{url}/v1/sys/health", log=home / "bao.log", env=env):
+        yield url, f"https://127.0.0.1:{tls}"

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .bao_process import ROOT_TOKEN, bao_server
+from .bao_process import ROOT_TOKEN, bao_server, bao_tls_server
+from .login_setup import Logins, enable_logins
+from .tls_files import TlsFiles, make_tls_files
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -23,6 +25,29 @@ def vault_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+    """A CA, a server certificate for 127.0.0.1 and a client certificate."""
+    return make_tls_files(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="session")
+def tls_vault(
+    tmp_path_factory: pytest.TempPathFactory, tls_files: TlsFiles
+) -> Iterator[tuple[str, str]]:
+    """A second dev server with a TLS listener requiring client certificates.
+
+    :return: its plain URL (to arrange) and its HTTPS URL (under test)
+    """
+    with bao_tls_server(
+        tmp_path_factory.mktemp("bao-tls"),
+        cert=tls_files.server.cert,
+        key=tls_files.server.key,
+        client_ca=tls_files.client_cert,
+    ) as urls:
+        yield urls
+
+
+@pytest.fixture(scope="session")
 def root(vault_url: str) -> Any:
     """A plain hvac client with the root token, to arrange what tests read."""
     import hvac
@@ -30,6 +55,12 @@ def root(vault_url: str) -> Any:
     client = hvac.Client(url=vault_url, token=ROOT_TOKEN)
     client.sys.enable_secrets_engine("kv", path="kv1", options={"version": "1"})
     return client
+
+
+@pytest.fixture(scope="session")
+def logins(root: Any) -> Logins:
+    """AppRole, userpass and JWT enabled once on the session's server."""
+    return enable_logins(root)
 
 
 @pytest.fixture(autouse=True)

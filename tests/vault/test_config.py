@@ -80,3 +80,20 @@ def test_bad_settings(values, env, match) -> None:
 def test_token_not_in_repr() -> None:
     """The token never shows in the settings' repr."""
     assert "s.secret" not in repr(_read({"token": "s.secret"}))
+
+
+def test_aws_options() -> None:
+    """auth = aws takes its region and server ID header value as options."""
+    settings = _read(
+        {
+            "auth": "aws",
+            "role": "ci",
+            "aws_region": "eu-west-1",
+            "aws_header_value": "vault.example.com",
+        }
+    )
+    assert (settings.auth, settings.role) == ("aws", "ci")
+    assert (settings.aws_region, settings.aws_header_value) == (
+        "eu-west-1",
+        "vault.example.com",
+    )

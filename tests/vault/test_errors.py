@@ -87,6 +87,11 @@ async def test_canary_never_leaks(root, options, unique, caplog) -> None:
     async with SecretClient(backends={"vault": options}) as client:
         secret = await client.get(f"vault://secret/{unique}")
         seen += [repr(secret), str(secret), repr(client)]
+        batch = await client.get_many(
+            [f"vault://secret/{unique}?version=1", f"vault://secret/{unique}/no"]
+        )
+        seen += [repr(batch), *map(str, batch.errors.values())]
+        seen += [repr(found) for found in batch.values()]
         for ref in (f"vault://secret/{unique}?version=7", "vault://nomount/x"):
             with pytest.raises(Exception) as caught:
                 await client.get(ref)

@@ -19,7 +19,6 @@ from secretkit.vault.config import read_settings
 from secretkit.vault.credentials import chain_for
 
 from .bao_process import ROOT_TOKEN
-from .login_setup import Logins, enable_logins
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -49,12 +48,6 @@ class Counting:
         """Ask the wrapped provider, counting."""
         self.loads += 1
         return await self.inner.load()
-
-
-@pytest.fixture(scope="session")
-def logins(root: Any) -> Logins:
-    """AppRole, userpass and JWT enabled once on the session's server."""
-    return enable_logins(root)
 
 
 @pytest.fixture

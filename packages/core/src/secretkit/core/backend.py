@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from anyio import CapacityLimiter
 
-    from .errors import BackendError
+    from .errors import SecretkitError
     from .options import Options
     from .secret import SecretRef
 
@@ -110,10 +110,11 @@ class Backend:
 
     async def fetch_many(
         self, refs: Sequence[SecretRef]
-    ) -> Mapping[SecretRef, SecretValue | BackendError]:
+    ) -> Mapping[SecretRef, SecretValue | SecretkitError]:
         """Fetch several secrets in as few calls as the backend allows.
 
-        Return an outcome for every ref: its value, or the error for that ref alone.
+        Return an outcome for every ref: its value, or the error for that ref alone
+        (any :class:`~secretkit.core.errors.SecretkitError`, such as a bad version).
         Backends without a batch API leave this alone; the core then fetches each
         ref concurrently.
 

@@ -21,6 +21,8 @@ __all__ = (
     "to_json",
     "token_line",
     "token_refused",
+    "value_v2",
+    "version",
     "write",
 )
 
@@ -31,10 +33,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from secretkit.core.backend import SecretInfo, SecretValue
-from secretkit.core.errors import DecodeError
+from secretkit.core.errors import DecodeError, InvalidReference
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from secretkit.core.secret import SecretRef
 
     from .config import VaultSettings
 
@@ -61,6 +65,20 @@ def forced(mount: Mount, settings: VaultSettings) -> Mount:
     if mount.type != "kv" or settings.kv_version == "auto":
         return mount
     return Mount(path=mount.path, type="kv", kv_version=int(settings.kv_version))
+
+
+def version(ref: SecretRef) -> int | None:
+    """The KV v2 version ``ref`` asks for (``?version=N``), if any.
+
+    :raises InvalidReference: the version is not a whole number
+    """
+    if ref.version is None:
+        return None
+    if not ref.version.isdigit():
+        raise InvalidReference(
+            f"KV v2 versions are whole numbers, not {ref.version!r}", ref=ref.name
+        )
+    return int(ref.version)
 
 
 def json_object(value: str | bytes, name: str) -> dict[str, object]:
@@ -115,6 +133,11 @@ def read_v2(client: Any, mount: str, path: str, version: int | None) -> SecretVa
     answer = client.secrets.kv.v2.read_secret_version(
         path=path, version=version, mount_point=mount, raise_on_deleted_version=True
     )
+    return value_v2(answer, mount, path)
+
+
+def value_v2(answer: Mapping[str, Any], mount: str, path: str) -> SecretValue:
+    """A KV v2 read's answer (``GET <mount>/data/<path>``) as a secretkit value."""
     data = answer.get("data") or {}
     meta = data.get("metadata") or {}
     return SecretValue(

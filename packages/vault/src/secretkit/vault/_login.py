@@ -1,12 +1,17 @@
 """Vault auth methods as providers of the ``vault`` chain: a login yields a token.
 
-AppRole, userpass, JWT/OIDC, Kubernetes and TLS certificates each log in through
-hvac (``client.auth.<method>.login``) and answer with the token and its lease
-(``expires_at``). When the chain renews, a renewable token is renewed
-(``renew-self``); a token that cannot be renewed, or whose renewal would leave it
-less than half its first lifetime (its ``max_ttl`` is near), is replaced by a new
-login. Each login or renewal runs in a worker thread on a short-lived hvac client
-of its own, holding no token but the one renewed.
+AppRole, userpass, JWT/OIDC, Kubernetes, TLS certificates and AWS IAM each log
+in through hvac (``auth/<mount>/login``) and answer with the token and its lease
+(``expires_at``). Files (a service-account token, a JWT, AppRole ids) are read
+again at every login, as Kubernetes and CI systems rotate them; the AWS request
+is signed anew from botocore's credential chain (``_aws_iam``); a certificate
+login presents the connection's client certificate (``client_cert``).
+
+When the chain renews, a renewable token is renewed (``renew-self``); a token
+that cannot be renewed, or whose renewal would leave it less than half its first
+lifetime (its ``max_ttl`` is near), is replaced by a new login. Each login or
+renewal runs in a worker thread on a short-lived hvac client of its own, holding
+no token but the one renewed.
 
 A failure is a ``CredentialError`` naming the method, the mount and the role,
 never a token, a secret_id, a password or a JWT.
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 __all__ = ("LoginProvider", "login_factories")
 
+import importlib.util
 import logging
 import time
 from dataclasses import dataclass, field
@@ -23,7 +29,12 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Final, final
 
 from secretkit.core.credentials import CredentialProviderFactory, Credentials
-from secretkit.core.errors import BackendError, CredentialError, SecretkitError
+from secretkit.core.errors import (
+    BackendError,
+    ConfigurationError,
+    CredentialError,
+    SecretkitError,
+)
 
 from ._connect import open_client
 from .config import settings_from
@@ -39,7 +50,14 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger(__name__)
 # Chain order: after the explicit ``token`` option (10), before VAULT_TOKEN (20).
-_ORDER: Final = {"approle": 12, "userpass": 13, "jwt": 14, "kubernetes": 15, "cert": 16}
+_ORDER: Final = {
+    "approle": 12,
+    "userpass": 13,
+    "jwt": 14,
+    "kubernetes": 15,
+    "cert": 16,
+    "aws": 17,
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,14 +73,15 @@ class _Held:
 class LoginProvider:
     """Log in to Vault with one auth method; renew the token while it may be.
 
-    :param method: ``approle``, ``userpass``, ``jwt``, ``kubernetes`` or ``cert``
+    :param method: ``approle``, ``userpass``, ``jwt``, ``kubernetes``, ``cert``
+        or ``aws``
     :param settings: the connection and the method's inputs
     :param optional: answer ``None`` when the inputs' files are absent (detected
         Kubernetes outside a cluster) instead of failing
     :param clock: the time in epoch seconds, the chain's own (tests pass theirs)
     """
 
-    __slots__ = ("_clock", "_held", "_optional", "_settings", "mount", "name", "role")
+    __slots__ = ("_clock", "_held", "_optional", "mount", "name", "role", "settings")
 
     def __init__(
         self,
@@ -75,7 +94,7 @@ class LoginProvider:
         self.name = method
         self.mount = (settings.auth_mount or method).strip("/")
         self.role = settings.role
-        self._settings = settings
+        self.settings = settings
         self._optional = optional
         self._clock = clock
         self._held: _Held | None = None
@@ -106,6 +125,8 @@ class LoginProvider:
             return None
         try:
             auth = await run_sync(self._blocking, _LOGINS[self.name], inputs)
+        except ConfigurationError:
+            raise
         except SecretkitError as exc:
             self._held = None
             raise CredentialError(
@@ -120,7 +141,7 @@ class LoginProvider:
 
     def _blocking(self, action: Callable[..., Any], arg: object) -> Mapping[str, Any]:
         """Open a client, run ``action`` on it, close it (in a worker thread)."""
-        client = open_client(self._settings)
+        client = open_client(self.settings)
         try:
             with map_errors(self._who(), None, backend="vault"):
                 answer = action(client, self, arg)
@@ -153,7 +174,7 @@ class LoginProvider:
 
     async def _inputs(self) -> dict[str, str] | None:
         """The method's inputs, files read now (they may be rotated)."""
-        s = self._settings
+        s = self.settings
         every: dict[str, dict[str, tuple[str | None, Path | None]]] = {
             "approle": {
                 "role_id": (s.role_id, s.role_id_file),
@@ -165,10 +186,8 @@ class LoginProvider:
             },
             "jwt": {"jwt": (s.jwt, s.jwt_file)},
             "kubernetes": {"jwt": (None, s.kubernetes_token_file)},
-            "cert": {
-                "client_cert": (s.client_cert, None),
-                "client_key": (s.client_key, None),
-            },
+            "cert": {},  # the connection presents client_cert
+            "aws": {},  # signed in the worker thread, from botocore's chain
         }
         wanted = every[self.name]
         found: dict[str, str] = {}
@@ -228,13 +247,17 @@ def _kubernetes(client: Any, p: LoginProvider, inputs: Mapping[str, str]) -> Any
 
 
 def _cert(client: Any, p: LoginProvider, inputs: Mapping[str, str]) -> Any:
-    return client.auth.cert.login(
-        name=p.role or "",
-        cert_pem=inputs["client_cert"],
-        key_pem=inputs["client_key"],
-        use_token=False,
-        mount_point=p.mount,
-    )
+    # hvac's cert login insists on a CA even with verify off; the session
+    # already presents client_cert, so post the login as the others do.
+    body = {"name": p.role} if p.role else {}
+    return client.adapter.login(f"/v1/auth/{p.mount}/login", use_token=False, json=body)
+
+
+def _aws(client: Any, p: LoginProvider, inputs: Mapping[str, str]) -> Any:
+    from ._aws_iam import login_data
+
+    body = login_data(p.settings)
+    return client.adapter.login(f"/v1/auth/{p.mount}/login", use_token=False, json=body)
 
 
 def _renew(client: Any, p: LoginProvider, token: str) -> Any:
@@ -248,6 +271,7 @@ _LOGINS: Final[Mapping[str, Callable[..., Any]]] = {
     "jwt": _jwt,
     "kubernetes": _kubernetes,
     "cert": _cert,
+    "aws": _aws,
 }
 
 
@@ -270,6 +294,7 @@ _REQUIRED: Final = {
     "jwt": (("jwt", "jwt_file"),),
     "kubernetes": (("role",),),
     "cert": (("client_cert",),),
+    "aws": (),
 }
 
 
@@ -285,11 +310,15 @@ def _create(method: str, options: Options) -> LoginProvider | None:
     for keys in _REQUIRED[method]:
         if not any(getattr(settings, key) for key in keys):
             raise options.error(keys[0], f"is required for auth = {method}")
+    if method == "aws" and importlib.util.find_spec("botocore") is None:
+        raise options.error(
+            "auth", "aws signs with botocore: pip install 'secretkit[aws]'"
+        )
     return LoginProvider(method, settings)
 
 
 def login_factories() -> list[CredentialProviderFactory]:
-    """The auth methods, as factories of the ``vault`` chain (orders 12 to 16)."""
+    """The auth methods, as factories of the ``vault`` chain (orders 12 to 17)."""
     return [
         CredentialProviderFactory(
             kind="vault", name=method, create=partial(_create, method), order=order

@@ -25,13 +25,14 @@ from secretkit.core.errors import (
     BackendError,
     BackendUnavailable,
     CredentialError,
-    InvalidReference,
     NotSupported,
+    SecretkitError,
     SecretNotFound,
 )
 
-from . import _kv, _leases
+from . import _batch, _kv, _leases
 from ._connect import open_client
+from ._mounts import Mounts
 from .credentials import chain_for
 from .errors import map_errors
 
@@ -73,7 +74,7 @@ class VaultBackend(Backend):
         self._chain = chain if chain is not None else chain_for(settings, name=name)
         self._client: Any = None
         self._lock: anyio.Lock | None = None
-        self._mounts: dict[str, _kv.Mount] = {}
+        self._mounts = Mounts(settings, self._detect, backend=name)
         self._leases = _leases.Leases(clock)
 
     def __repr__(self) -> str:
@@ -94,9 +95,9 @@ class VaultBackend(Backend):
                 ref=ref.name,
                 backend=self.name,
             )
-        mount, path = await self._locate(ref.name)
+        mount, path = await self._mounts.locate(ref.name)
         if mount is not None and mount.kv_version == 2:
-            version = _version(ref)
+            version = _kv.version(ref)
             return await self._call(
                 "read", ref.name, _kv.read_v2, mount.path, path, version
             )
@@ -108,6 +109,58 @@ class VaultBackend(Backend):
             )
         full = path if mount is None else f"{mount.path}/{path}"
         return await self._read_leased(ref.name, full)
+
+    async def fetch_many(
+        self, refs: Sequence[SecretRef]
+    ) -> Mapping[SecretRef, SecretValue | SecretkitError]:
+        """Read many secrets: KV v2 ones a queue per worker thread, others one by one.
+
+        Up to ``max_threads`` workers each take one thread hop and read KV v2
+        secrets from a shared queue on the pooled connections (``_batch``); what
+        they cannot read (any answer but a 200), and every other secret, is read
+        by :meth:`fetch`, concurrently.
+
+        :return: for every ref, its value or its own error
+        """
+        import anyio
+
+        outcomes: dict[SecretRef, SecretValue | SecretkitError] = {}
+        batch = _batch.Batch(backend=self.name, settings=self.settings)
+        for ref in refs:
+            try:
+                read = await self._kv2_read(ref)
+            except SecretkitError as exc:
+                outcomes[ref] = exc
+                continue
+            if read is not None:
+                batch.reads.append(read)
+        limit = 8 if self._limiter is None else int(self._limiter.total_tokens)
+        workers = min(len(batch.reads), max(1, limit))
+        if workers:
+            client, credentials = await self._ready()
+            try:
+                async with anyio.create_task_group() as tg:
+                    for _ in range(workers):
+                        tg.start_soon(
+                            self.run_blocking, batch.work, client, credentials.value
+                        )
+            finally:
+                batch.stopped = True  # cancelled: threads stop after their read
+        for ref, result in batch.results.items():
+            if result is not None:
+                outcomes[ref] = result
+
+        async def one(ref: SecretRef) -> None:
+            try:
+                outcomes[ref] = await self.fetch(ref)
+            except SecretkitError as exc:
+                outcomes[ref] = exc
+
+        async with anyio.create_task_group() as tg:
+            for ref in refs:
+                if ref not in outcomes:
+                    tg.start_soon(one, ref)
+        return outcomes
 
     async def put(
         self,
@@ -140,13 +193,13 @@ class VaultBackend(Backend):
                 backend=self.name,
             )
         data = _kv.json_object(value, ref.name)
-        mount, path = await self._kv_mount(ref.name)
+        mount, path = await self._mounts.kv(ref.name)
         if mount.kv_version == 1:
             if not create:
                 await self.fetch(ref)  # raises SecretNotFound
             await self._call("write", ref.name, _kv.write, mount, path, data, None)
             return SecretValue(value=value)
-        cas = _version(ref)
+        cas = _kv.version(ref)
         if cas is None and not create:
             info = await self.describe(ref)
             cas = int(info.version or 0)
@@ -159,8 +212,8 @@ class VaultBackend(Backend):
         In KV v2 a deleted version can be undeleted; ``force=True`` deletes the
         metadata and every version for good. In KV v1 deletion is always final.
         """
-        mount, path = await self._kv_mount(ref.name)
-        version = _version(ref)
+        mount, path = await self._mounts.kv(ref.name)
+        version = _kv.version(ref)
         await self._call("delete", ref.name, _kv.delete, mount, path, version, force)
 
     async def describe(self, ref: SecretRef) -> SecretInfo:
@@ -169,7 +222,7 @@ class VaultBackend(Backend):
         :raises SecretNotFound: no such secret
         :raises NotSupported: not in a KV v2 mount
         """
-        mount, path = await self._kv_mount(ref.name)
+        mount, path = await self._mounts.kv(ref.name)
         if mount.kv_version != 2:
             raise NotSupported(
                 f"only KV v2 keeps metadata to describe ({ref.name!r})",
@@ -189,7 +242,7 @@ class VaultBackend(Backend):
 
         :raises NotSupported: no mount option and no mount in ``prefix``
         """
-        mount, path = await self._kv_mount(prefix or "")
+        mount, path = await self._mounts.kv(prefix or "")
         folder = path[: path.rfind("/") + 1]
         names = await self._call("list", prefix, _kv.list_names, mount, folder)
         lead = "" if self.settings.mount else f"{mount.path}/"
@@ -323,51 +376,19 @@ class VaultBackend(Backend):
         with map_errors("token lookup", None, backend=self.name):
             return await self.run_blocking(_kv.lookup_self, client)
 
-    async def _locate(self, name: str) -> tuple[_kv.Mount | None, str]:
-        """The mount a name is in and the path inside it (``None``: generic)."""
-        configured = self.settings.mount
-        if configured is not None:
-            mount = self._mounts.get(configured)
-            if mount is None:
-                mount = await self._detect(configured) or _kv.Mount(
-                    path=configured, type="kv", kv_version=2
-                )
-                self._mounts[configured] = mount = _kv.forced(mount, self.settings)
-            return mount, name.strip("/")
-        for path, mount in self._mounts.items():
-            if name.startswith(f"{path}/"):
-                return mount, name[len(path) + 1 :]
-        found = await self._detect(name)
-        if found is None:
-            return None, name
-        self._mounts[found.path] = found = _kv.forced(found, self.settings)
-        if found.type != "kv":
-            return None, name
-        return found, name[len(found.path) + 1 :]
-
     async def _detect(self, path: str) -> _kv.Mount | None:
         try:
             return await self._call("mount lookup", path, _kv.detect_mount, path)
         except (SecretNotFound, AccessDenied):
             return None  # the read itself will say what is wrong
 
-    async def _kv_mount(self, name: str) -> tuple[_kv.Mount, str]:
-        mount, path = await self._locate(name)
-        if mount is None or mount.kv_version not in (1, 2):
-            raise NotSupported(
-                f"{name!r} is not in a KV mount: only KV secrets can be written, "
-                "listed or described (set the mount option or name the mount)",
-                ref=name or None,
-                backend=self.name,
-            )
-        return mount, path
-
-
-def _version(ref: SecretRef) -> int | None:
-    if ref.version is None:
-        return None
-    if not ref.version.isdigit():
-        raise InvalidReference(
-            f"KV v2 versions are whole numbers, not {ref.version!r}", ref=ref.name
+    async def _kv2_read(self, ref: SecretRef) -> _batch.Read | None:
+        """The batch read of ``ref`` if it is a KV v2 secret, else ``None``."""
+        if ref.stage is not None:
+            return None  # fetch() says why not
+        mount, path = await self._mounts.locate(ref.name)
+        if mount is None or mount.kv_version != 2:
+            return None
+        return _batch.Read(
+            ref=ref, mount=mount.path, path=path, version=_kv.version(ref)
         )
-    return int(ref.version)

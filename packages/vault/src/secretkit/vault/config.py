@@ -40,6 +40,7 @@ AUTH_METHODS: Final = (
     "jwt",
     "kubernetes",
     "cert",
+    "aws",
 )
 K8S_TOKEN: Final = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
 _TRUE: Final = frozenset({"1", "true", "t", "yes", "on"})
@@ -74,6 +75,9 @@ class VaultSettings:
     :param password: the userpass password; never shown
     :param jwt: a JWT to log in with (or ``jwt_file``); never shown
     :param kubernetes_token_file: the service-account token file
+    :param aws_region: the region to sign the AWS IAM login for (default: the
+        global STS endpoint)
+    :param aws_header_value: the ``X-Vault-AWS-IAM-Server-ID`` the server wants
     :param revoke_leases: revoke the leases handed out when the backend closes
     :param check_secret: a secret ``check()`` reads (never shows) to prove access
     """
@@ -101,6 +105,8 @@ class VaultSettings:
     jwt: str | None = field(default=None, repr=False)
     jwt_file: Path | None = None
     kubernetes_token_file: Path = K8S_TOKEN
+    aws_region: str | None = None
+    aws_header_value: str | None = None
     revoke_leases: bool = False
     check_secret: str | None = None
 
@@ -188,6 +194,8 @@ _AUTH_TEXT: Final = (
     "username",
     "password",
     "jwt",
+    "aws_region",
+    "aws_header_value",
 )
 _AUTH_PATHS: Final = ("role_id_file", "secret_id_file", "jwt_file")
 

@@ -9,8 +9,8 @@ around them, by ``order``):
   the file ``vault login`` writes
 
 Between the ``token`` option and ``VAULT_TOKEN`` come the auth methods (orders 12
-to 16, see ``_login``): AppRole, userpass, JWT/OIDC, Kubernetes and TLS
-certificates, chosen by the ``auth`` option or detected from what is given. Their
+to 17, see ``_login``): AppRole, userpass, JWT/OIDC, Kubernetes, TLS certificates
+and AWS IAM, chosen by the ``auth`` option or detected from what is given. Their
 tokens carry their lease as ``expires_at``, and the chain renews them from
 ``ADVISORY`` seconds before expiry, and makes every caller wait for that from
 ``MANDATORY`` seconds before it. A token read from an option, a variable or a file

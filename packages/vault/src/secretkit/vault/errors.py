@@ -6,8 +6,10 @@
   whether the token itself is the cause, and raises ``CredentialError`` if so
 - 401 (``Unauthorized``): ``CredentialError``
 - 5xx (``InternalServerError``, ``VaultDown``, ``BadGateway``), 429, an
-  uninitialized, sealed or standby server, connection errors and timeouts (after
-  the retries): ``BackendUnavailable``, saying sealed or standby when it is
+  uninitialized, sealed or standby server, connection errors, TLS failures and
+  timeouts (after the retries; from requests or, for batched reads, urllib3):
+  ``BackendUnavailable``, saying sealed, standby, timed out or which TLS check
+  failed
 - anything else hvac reports: ``BackendError``
 
 Messages name the action, the secret and the HTTP status, never the server's text,
@@ -57,6 +59,7 @@ def map_errors(action: str, ref: str | None, *, backend: str) -> Iterator[None]:
     :param backend: the backend instance name
     """
     import requests
+    import urllib3.exceptions
     from hvac.exceptions import VaultError
 
     try:
@@ -64,16 +67,37 @@ def map_errors(action: str, ref: str | None, *, backend: str) -> Iterator[None]:
     except VaultError as exc:
         cls, what = _classify(exc)
         raise cls(_message(action, ref, what), ref=ref, backend=backend) from exc
-    except requests.Timeout as exc:
-        what = "timed out: the server did not answer in time"
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+        what = _unreachable(exc)
         raise BackendUnavailable(
             _message(action, ref, what), ref=ref, backend=backend
         ) from exc
-    except requests.RequestException as exc:
-        what = f"could not reach the server ({type(exc).__name__}); check url"
-        raise BackendUnavailable(
-            _message(action, ref, what), ref=ref, backend=backend
-        ) from exc
+
+
+def _unreachable(exc: Exception) -> str:
+    """Why the server could not answer: a timeout, TLS, or the connection."""
+    import ssl
+
+    import requests
+    import urllib3.exceptions
+
+    reason: object = exc
+    if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
+        reason = exc.reason
+    if isinstance(reason, (requests.Timeout, urllib3.exceptions.TimeoutError)):
+        return "timed out: the server did not answer in time"
+    tls = (requests.exceptions.SSLError, urllib3.exceptions.SSLError, ssl.SSLError)
+    if isinstance(reason, tls):
+        if "CERTIFICATE_VERIFY_FAILED" in str(reason):
+            return (
+                "TLS: the server's certificate is not trusted; set ca_cert "
+                "(VAULT_CACERT or VAULT_CAPATH) to the CA that signed it"
+            )
+        return (
+            "TLS handshake failed; check the url's scheme, ca_cert and the client "
+            "certificate (client_cert, VAULT_CLIENT_CERT) if the server asks one"
+        )
+    return f"could not reach the server ({type(exc).__name__}); check url"
 
 
 def _message(action: str, ref: str | None, what: str) -> str:
