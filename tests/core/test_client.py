@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 import sys
 import threading
 from contextlib import aclosing
@@ -589,6 +590,33 @@ class TestFork:
         assert fresh != f"b@{parent}"  # a new backend object: new connections
         assert new_thread == "True"
         client.close()
+
+
+class TestExit:
+    SCRIPT = """
+import sys
+from secretkit.core import SyncSecretClient
+from secretkit.core.backends.memory import MemoryBackend
+
+class Closing(MemoryBackend):
+    async def aclose(self):
+        print("closed", flush=True)
+        await super().aclose()
+
+client = SyncSecretClient(backends={"m": Closing({"a": "1"})})
+print(client.get_value("m://a"), flush=True)
+"""
+
+    def test_unclosed_client_exits_and_closes_backends(self) -> None:
+        """A process that never closes its client still exits, closing backends."""
+        done = subprocess.run(
+            [sys.executable, "-c", self.SCRIPT],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert (done.returncode, done.stdout, done.stderr) == (0, "1\nclosed\n", "")
 
 
 def test_testing_fixture_pattern() -> None:

@@ -244,6 +244,14 @@ class TestTypeWideVariables:
         with pytest.raises(ConfigurationError, match="SECRETKIT_GCP_PROJECT"):
             from_env({"SECRETKIT_GCP_PROJECT": "p"}, types=["aws"])
 
+    def test_plugin_variables_are_left_to_the_plugin(self) -> None:
+        """SECRETKIT_<PLUGIN>_* belongs to an installed plugin; others stay errors."""
+        env = {"SECRETKIT_MLFLOW_REF": "aws://x", "SECRETKIT_DEFAULT": "env"}
+        settings = from_env(env, types=["aws"], plugins=["mlflow"])
+        assert settings.default == "env"
+        with pytest.raises(ConfigurationError, match="SECRETKIT_MLFLOW_REF"):
+            from_env(env, types=["aws"])
+
     async def test_instance_options_win(self, tmp_path, monkeypatch) -> None:
         """An instance's own option wins over the type-wide variable."""
         one = tmp_path / "one.json"

@@ -47,7 +47,9 @@ def load_settings(path: str | None) -> config.Settings:
         environ = dict(os.environ)
         if found is not None:
             environ["SECRETKIT_CONFIG"] = str(found)
-        settings = config.from_env(environ, types=registry().names())
+        settings = config.from_env(
+            environ, types=registry().names(), plugins=registry().plugin_names()
+        )
     _log.debug("configuration from %s", settings.source)
     return settings
 

@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 if TYPE_CHECKING:
     import asyncio
     from collections.abc import Awaitable, Callable, Coroutine
-    from contextlib import AbstractContextManager
 
     from anyio.from_thread import BlockingPortal
 
@@ -143,13 +142,15 @@ class LoopThread:
     """One background event-loop thread for blocking callers, via anyio's portal.
 
     Started lazily; after ``fork()`` the child's first call starts a fresh thread.
+    The thread is a daemon: a client nobody closed must not keep the interpreter
+    from exiting (``threading`` joins every other thread before ``atexit`` runs).
     """
 
     def __init__(self, backend: str = "asyncio") -> None:
         self._backend = backend
         self._lock = threading.Lock()
         self._portal: BlockingPortal | None = None
-        self._cm: AbstractContextManager[BlockingPortal] | None = None
+        self._thread: threading.Thread | None = None
         self._pid = 0
 
     @property
@@ -164,16 +165,41 @@ class LoopThread:
             return portal
         with self._lock:
             if self._portal is None or self._pid != os.getpid():
-                if self._cm is not None:
-                    # The parent's portal: closing it here would wait forever on a
-                    # thread the child does not have, so it is never closed.
-                    _abandoned.append(self._cm)
-                from anyio.from_thread import start_blocking_portal
-
-                self._cm = start_blocking_portal(self._backend)
-                self._portal = self._cm.__enter__()
+                if self._portal is not None:
+                    # The parent's portal: stopping it here would wait forever on a
+                    # thread the child does not have, so it is never stopped.
+                    _abandoned.append(self._portal)
+                self._portal, self._thread = self._start()
                 self._pid = os.getpid()
             return self._portal
+
+    def _start(self) -> tuple[BlockingPortal, threading.Thread]:
+        import anyio
+        from anyio.from_thread import BlockingPortal
+
+        started: list[BlockingPortal | BaseException] = []
+        ready = threading.Event()
+
+        async def serve() -> None:
+            async with BlockingPortal() as portal:
+                started.append(portal)
+                ready.set()
+                await portal.sleep_until_stopped()
+
+        def run() -> None:
+            try:
+                anyio.run(serve, backend=self._backend)
+            except BaseException as exc:  # reported to the caller waiting below
+                if not ready.is_set():
+                    started.append(exc)
+                    ready.set()
+
+        thread = threading.Thread(target=run, name="secretkit-loop", daemon=True)
+        thread.start()
+        ready.wait()
+        if isinstance(started[0], BaseException):
+            raise started[0]
+        return started[0], thread
 
     def call(self, func: Callable[..., Awaitable[_T]], *args: object) -> _T:
         """Run ``await func(*args)`` on the loop thread and wait for the result."""
@@ -182,6 +208,8 @@ class LoopThread:
     def close(self) -> None:
         """Stop the loop thread (a no-op in a forked child or when never started)."""
         with self._lock:
-            cm, self._cm, self._portal = self._cm, None, None
-            if cm is not None and self._pid == os.getpid():
-                cm.__exit__(None, None, None)
+            portal, self._portal = self._portal, None
+            thread, self._thread = self._thread, None
+            if portal is not None and thread is not None and self._pid == os.getpid():
+                portal.call(portal.stop)
+                thread.join()

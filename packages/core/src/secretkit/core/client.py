@@ -130,7 +130,11 @@ class SecretClient:
 
         :raises ConfigurationError: naming the variable at fault
         """
-        return cls.from_settings(config.from_env(environ, types=registry().names()))
+        return cls.from_settings(
+            config.from_env(
+                environ, types=registry().names(), plugins=registry().plugin_names()
+            )
+        )
 
     @classmethod
     def from_config(cls, path: str | os.PathLike[str] | None = None) -> Self:

@@ -331,17 +331,24 @@ def from_config(path: str | os.PathLike[str] | None = None) -> Settings:
 
 
 def from_env(
-    environ: Mapping[str, str] | None = None, *, types: Iterable[str] = ()
+    environ: Mapping[str, str] | None = None,
+    *,
+    types: Iterable[str] = (),
+    plugins: Iterable[str] = (),
 ) -> Settings:
     """Read ``SECRETKIT_*`` variables, on top of ``SECRETKIT_CONFIG`` when set.
 
     ``SECRETKIT_<TYPE>_<OPTION>`` (``SECRETKIT_AWS_REGION``) sets an option for
     every instance of an installed backend type; an instance's own options win.
+    ``SECRETKIT_<PLUGIN>_*`` (``SECRETKIT_MLFLOW_REF``) belongs to that plugin and
+    is left alone; any other ``SECRETKIT_*`` variable is an error (a typo).
 
     :param environ: the variables (default: ``os.environ``)
     :param types: the installed backend types and aliases, for type-wide options
+    :param plugins: the installed plugins' names, whose variables are theirs
     :raises ConfigurationError: naming the variable at fault
     """
+    owned = tuple(name.upper().replace("-", "_") + "_" for name in plugins)
     prefixes = sorted(
         ((name.upper().replace("-", "_") + "_", name) for name in types),
         key=lambda pair: -len(pair[0]),  # aws-ssm before aws
@@ -376,6 +383,8 @@ def from_env(
             backend_values.setdefault(name.lower(), {})[option.lower()] = value
         else:
             match = next((p for p in prefixes if key.startswith(p[0])), None)
+            if match is None and key.startswith(owned):
+                continue
             if match is None or key == match[0]:
                 raise _error(variable, "environment", "unknown secretkit variable")
             option = key[len(match[0]) :].lower()

@@ -199,6 +199,10 @@ class Registry:
         """Every installed type name and alias, sorted."""
         return tuple(sorted(self._factories))
 
+    def plugin_names(self) -> tuple[str, ...]:
+        """The loaded plugins' names: ``SECRETKIT_<NAME>_*`` variables are theirs."""
+        return tuple(info.name for info in self.plugins if info.error is None)
+
     def canonical(self, type_name: str) -> str:
         """The type name an alias stands for."""
         return self._types.get(type_name, type_name)

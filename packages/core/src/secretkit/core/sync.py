@@ -9,7 +9,10 @@ from __future__ import annotations
 
 __all__ = ("SyncSecretClient",)
 
+import atexit
 import threading
+import weakref
+from contextlib import suppress
 from functools import partial
 from typing import TYPE_CHECKING, Self, TypeVar
 
@@ -22,11 +25,22 @@ if TYPE_CHECKING:
 
     from .backend import Backend
     from .client import SecretBatch
+    from .config import Settings
     from .plugins import Registry
     from .policy import CachePolicy, CacheStats
     from .secret import Secret, SecretRef
 
 _T = TypeVar("_T")
+# Clients whose loop thread runs; closed at exit so backends close their
+# connections (the thread is a daemon, so an unclosed client never blocks exit).
+_running: weakref.WeakSet[SyncSecretClient] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_running() -> None:
+    for client in list(_running):
+        with suppress(Exception):  # exiting anyway: a failed close changes nothing
+            client.close()
 
 
 class SyncSecretClient:
@@ -72,6 +86,19 @@ class SyncSecretClient:
         return cls._wrap(SecretClient.from_config(path))
 
     @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        clock: Callable[[], float] | None = None,
+        plugins: Registry | None = None,
+    ) -> Self:
+        """Build from checked settings, like :meth:`SecretClient.from_settings`."""
+        return cls._wrap(
+            SecretClient.from_settings(settings, clock=clock, plugins=plugins)
+        )
+
+    @classmethod
     def _wrap(cls, client: SecretClient) -> Self:
         sync = cls.__new__(cls)
         sync._setup(client)
@@ -101,6 +128,7 @@ class SyncSecretClient:
                 cm = self._thread.portal().wrap_async_context_manager(self._client)
                 cm.__enter__()
                 self._entered = cm
+                _running.add(self)
         return self._thread.call(func, *args)
 
     def get(
@@ -176,6 +204,7 @@ class SyncSecretClient:
         """Close the backends and stop the loop thread."""
         with self._lock:
             entered, self._entered = self._entered, None
+            _running.discard(self)
             if entered is not None and not self._thread.forked:
                 entered.__exit__(None, None, None)  # type: ignore[attr-defined]
             self._thread.close()
