@@ -1,0 +1,217 @@
+"""Drop-in: mlflow-secrets-auth's variables, unchanged, against real secret stores.
+
+Each test sets only the incumbent's variables (and the store's own: AWS_*, VAULT_*,
+AZURE_*), plus MLFLOW_TRACKING_AUTH=secretkit, and logs to the real server.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from .test_provider import _client, _log_a_run
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from tests.azure._tls import TestCertificates
+    from tests.azure.fake_keyvault import FakeKeyVault
+
+    from .tracking import Gate, Tracking
+
+CLIENT_ID = "11111111-2222-3333-4444-555555555555"
+CLIENT_SECRET = "client-secret-for-mlflow-tests"
+
+
+@pytest.fixture(scope="session")
+def moto_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A moto server for the AWS variables."""
+    from tests.aws.moto_process import moto_server
+
+    with moto_server(tmp_path_factory.mktemp("moto")) as url:
+        yield url
+
+
+@pytest.fixture
+def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    """AWS variables for moto, and a boto3 client to store secrets with."""
+    import boto3
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": moto_url,
+        "AWS_CONFIG_FILE": str(tmp_path / "aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "aws-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
+    return boto3.client(
+        "secretsmanager",
+        region_name="us-east-1",
+        endpoint_url=moto_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+class TestAws:
+    def test_binary_basic_secret(
+        self, tracking: Tracking, aws: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """SecretBinary JSON, basic mode, stage, TTL, retry variables: a run logs."""
+        name, password = tracking.new_user()
+        secret_name = f"mlflow/{uuid.uuid4().hex[:8]}"
+        payload = json.dumps({"username": name, "password": password}).encode()
+        aws.create_secret(Name=secret_name, SecretBinary=payload)
+        for variable, value in {
+            "MLFLOW_SECRETS_AUTH_ENABLE": "aws-secrets-manager",
+            "MLFLOW_AWS_SECRET_NAME": secret_name,
+            "MLFLOW_AWS_SECRET_VERSION": "AWSCURRENT",
+            "MLFLOW_AWS_AUTH_MODE": "basic",
+            "MLFLOW_AWS_TTL_SEC": "60",
+            "MLFLOW_AWS_MAX_RETRIES": "1",
+            "MLFLOW_AWS_RETRY_MODE": "standard",
+            "MLFLOW_SECRETS_ALLOWED_HOSTS": "127.0.0.1,*.corp.com",
+            "MLFLOW_SECRETS_LOG_LEVEL": "DEBUG",
+        }.items():
+            monkeypatch.setenv(variable, value)
+        assert _log_a_run(tracking.url) == "0.95"
+
+    def test_version_id_in_a_custom_header(
+        self, gate: Gate, aws: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A version id, and MLFLOW_AUTH_HEADER_NAME: the raw token in that header."""
+        secret_name = f"mlflow/{uuid.uuid4().hex[:8]}"
+        first = aws.create_secret(Name=secret_name, SecretString='{"token": "v1"}')
+        aws.put_secret_value(SecretId=secret_name, SecretString='{"token": "v2"}')
+        for variable, value in {
+            "MLFLOW_SECRETS_AUTH_ENABLE_AWS_SECRETS_MANAGER": "true",
+            "MLFLOW_AWS_SECRET_ID": secret_name,
+            "MLFLOW_AWS_SECRET_VERSION": first["VersionId"],
+            "MLFLOW_AUTH_HEADER_NAME": "X-MLflow-Auth",
+        }.items():
+            monkeypatch.setenv(variable, value)
+        gate.reset(header="X-MLflow-Auth", expected="v1")
+        assert len(_client(gate.url).search_experiments()) >= 1
+        assert gate.seen == ["v1"]
+
+
+@pytest.fixture(scope="session")
+def bao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """An OpenBao dev server and a root hvac client for it."""
+    import hvac
+
+    from tests.vault.bao_process import ROOT_TOKEN, bao_server
+
+    with bao_server(tmp_path_factory.mktemp("bao")) as url:
+        yield hvac.Client(url=url, token=ROOT_TOKEN)
+
+
+class TestVault:
+    def test_token_and_kv2_api_path(
+        self, tracking: Tracking, bao: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """VAULT_ADDR, VAULT_TOKEN and a secret/data/ path in basic mode: a run logs."""
+        name, password = tracking.new_user()
+        path = f"mlflow/{uuid.uuid4().hex[:8]}"
+        bao.secrets.kv.v2.create_or_update_secret(
+            path=path, secret={"username": name, "password": password}
+        )
+        for variable, value in {
+            "MLFLOW_SECRETS_AUTH_ENABLE": "vault",
+            "VAULT_ADDR": bao.url,
+            "VAULT_TOKEN": bao.token,
+            "MLFLOW_VAULT_SECRET_PATH": f"secret/data/{path}",
+            "MLFLOW_VAULT_AUTH_MODE": "basic",
+            "MLFLOW_VAULT_TTL_SEC": "30",
+        }.items():
+            monkeypatch.setenv(variable, value)
+        assert _log_a_run(tracking.url) == "0.95"
+
+    def test_approle(
+        self, gate: Gate, bao: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """VAULT_ROLE_ID and VAULT_SECRET_ID log in when there is no VAULT_TOKEN."""
+        if "approle/" not in bao.sys.list_auth_methods()["data"]:
+            bao.sys.enable_auth_method("approle")
+            bao.sys.create_or_update_policy(
+                "mlflow-reader",
+                'path "secret/data/*" { capabilities = ["read"] }\n'
+                'path "sys/internal/ui/mounts/*" { capabilities = ["read"] }\n',
+            )
+            bao.write("auth/approle/role/mlflow", token_policies=["mlflow-reader"])
+        role_id = bao.read("auth/approle/role/mlflow/role-id")["data"]["role_id"]
+        secret_id = bao.write("auth/approle/role/mlflow/secret-id")["data"]["secret_id"]
+        path = f"mlflow/{uuid.uuid4().hex[:8]}"
+        bao.secrets.kv.v2.create_or_update_secret(path=path, secret={"token": "vt"})
+        for variable, value in {
+            "MLFLOW_SECRETS_AUTH_ENABLE": "vault",
+            "VAULT_ADDR": bao.url,
+            "VAULT_ROLE_ID": role_id,
+            "VAULT_SECRET_ID": secret_id,
+            "MLFLOW_VAULT_SECRET_PATH": f"secret/{path}",
+        }.items():
+            monkeypatch.setenv(variable, value)
+        gate.reset(expected="Bearer vt")
+        assert len(_client(gate.url).search_experiments()) >= 1
+        assert gate.seen == ["Bearer vt"]
+
+
+@pytest.fixture(scope="session")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> TestCertificates:
+    """A CA and a loopback certificate for the fake Key Vault."""
+    from tests.azure._tls import make_certificates
+
+    return make_certificates(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="session")
+def key_vault(certs: TestCertificates) -> Iterator[FakeKeyVault]:
+    """The fake Key Vault over loopback HTTPS, with one registered app."""
+    from tests.azure.fake_keyvault import FakeKeyVault
+
+    with FakeKeyVault(certs) as server:
+        server.clients[CLIENT_ID] = CLIENT_SECRET
+        yield server
+
+
+class TestAzure:
+    def test_every_variable(
+        self,
+        gate: Gate,
+        key_vault: FakeKeyVault,
+        certs: TestCertificates,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """AZURE_KEY_VAULT_URL, secret name, version, mode and TTL: bearer works."""
+        from tests.azure.fake_keyvault import TENANT
+
+        name = f"mlflow-{uuid.uuid4().hex[:8]}"
+        version = key_vault.seed(name, '{"token": "az-1"}')
+        key_vault.seed(name, '{"token": "az-2"}')
+        for variable, value in {
+            "MLFLOW_SECRETS_AUTH_ENABLE": "azure-key-vault",
+            "AZURE_KEY_VAULT_URL": key_vault.url,
+            "MLFLOW_AZURE_SECRET_NAME": name,
+            "MLFLOW_AZURE_SECRET_VERSION": version,
+            "MLFLOW_AZURE_AUTH_MODE": "bearer",
+            "MLFLOW_AZURE_TTL_SEC": "60",
+            "AZURE_TENANT_ID": TENANT,
+            "AZURE_CLIENT_ID": CLIENT_ID,
+            "AZURE_CLIENT_SECRET": CLIENT_SECRET,
+            "AZURE_AUTHORITY_HOST": key_vault.url,
+            # The fake vault's private CA and loopback host, as secretkit options.
+            "SECRETKIT_AZURE_CREDENTIAL": "client_secret",
+            "SECRETKIT_AZURE_CA_BUNDLE": str(certs.ca),
+            "SECRETKIT_AZURE_VERIFY_CHALLENGE_RESOURCE": "false",
+        }.items():
+            monkeypatch.setenv(variable, value)
+        gate.reset(expected="Bearer az-1")
+        assert len(_client(gate.url).search_experiments()) >= 1
+        assert gate.seen == ["Bearer az-1"]
