@@ -41,6 +41,16 @@ def kv(vault_server: FakeKeyVault, monkeypatch: pytest.MonkeyPatch) -> FakeKeyVa
     return vault_server
 
 
+@pytest.fixture(autouse=True)
+def _fresh_challenges() -> Iterator[None]:
+    """The SDK remembers each vault's challenge (its tenant) per process: not here."""
+    from azure.keyvault.secrets._shared import http_challenge_cache
+
+    http_challenge_cache.clear()
+    yield
+    http_challenge_cache.clear()
+
+
 @pytest.fixture
 def options(kv: FakeKeyVault, certs: TestCertificates) -> dict[str, Any]:
     """The ``azure`` backend's options for the fake vault, client-secret sign-in."""

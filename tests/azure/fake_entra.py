@@ -3,7 +3,9 @@
 ``POST /{tenant}/oauth2/v2.0/token`` (client credentials grant) issues tokens for
 the client secrets registered in ``clients``, and for a client assertion that is a
 ``federated`` token (workload identity) or a well-formed JWT of a registered client
-(a certificate's; the signature is not checked). ``GET /msi/token`` is App
+(a certificate's; the signature is not checked), in any tenant of ``tenants``;
+each request's tenant, scope and ``claims`` are kept in ``asked``, and each token
+remembers its tenant (``token_tenants``). ``GET /msi/token`` is App
 Service's managed identity endpoint (``IDENTITY_ENDPOINT``), which wants
 ``X-IDENTITY-HEADER: IDENTITY_HEADER``; ``GET /metadata/identity/oauth2/token`` is
 IMDS on a VM with no identity assigned (400, for
@@ -39,6 +41,15 @@ class Request:
 
 
 @dataclass(frozen=True)
+class TokenAsk:
+    """What one client-credentials request asked for (``claims`` parsed)."""
+
+    tenant: str
+    scope: str
+    claims: Any
+
+
+@dataclass(frozen=True)
 class Reply:
     """An answer: status, JSON body, extra headers."""
 
@@ -55,12 +66,17 @@ class FakeEntra:
         self.clients: dict[str, str] = {}
         self.federated: dict[str, str] = {}
         self.tokens: set[str] = set()
+        self.token_tenants: dict[str, str] = {}
+        self.tenants = {TENANT}
+        self.asked: list[TokenAsk] = []
         self.token_ttl = 3600
 
-    def _issue(self) -> tuple[str, int]:
+    def _issue(self, tenant: str | None = None) -> tuple[str, int]:
         token = secrets.token_urlsafe(24)
         with self._lock:
             self.tokens.add(token)
+            if tenant is not None:
+                self.token_tenants[token] = tenant
         return token, self.token_ttl
 
     def _identity(self, request: Request) -> Reply:
@@ -115,7 +131,10 @@ class FakeEntra:
     def _token(self, tenant: str, request: Request) -> Reply:
         form = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
         client = form.get("client_id", "")
-        if tenant != TENANT or form.get("grant_type") != "client_credentials":
+        claims = json.loads(form["claims"]) if form.get("claims") else None
+        with self._lock:
+            self.asked.append(TokenAsk(tenant, form.get("scope", ""), claims))
+        if tenant not in self.tenants or form.get("grant_type") != "client_credentials":
             return Reply(400, {"error": "invalid_request"})
         if form.get("client_assertion_type") == _JWT_BEARER:
             accepted = self._assertion_ok(client, form.get("client_assertion", ""))
@@ -132,7 +151,7 @@ class FakeEntra:
                     "error_codes": [7000215],
                 },
             )
-        token, ttl = self._issue()
+        token, ttl = self._issue(tenant)
         return Reply(
             200,
             {

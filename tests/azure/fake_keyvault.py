@@ -3,17 +3,21 @@
 Written from the REST reference (https://learn.microsoft.com/rest/api/keyvault/secrets),
 not from our client: get, set, update, list and list versions (``nextLink``
 paging), delete (soft), get/purge deleted, recover; the bearer challenge (401 with
-``WWW-Authenticate``) for requests without a token this server issued; errors as
-Key Vault sends them. The token endpoints are ``fake_entra``'s, on the same
-server. A test's ``rules`` may answer any request first (403, 429 with
-``Retry-After``, 5xx). ``delay`` holds every answer that many seconds, on the
-server's thread, to stand for a network round trip (the benchmark's).
+``WWW-Authenticate`` naming the vault's tenant, ``vault_tenant``) for requests
+without a token this server issued or with one of another tenant's; the claims
+challenge of Continuous Access Evaluation (401 with ``error="insufficient_claims"``
+and base64 ``claims``) for a token in ``revoked``; errors as Key Vault sends
+them. The token endpoints are ``fake_entra``'s, on the same server. A test's
+``rules`` may answer any request first (403, 429 with ``Retry-After``, 5xx).
+``delay`` holds every answer that many seconds, on the server's thread, to stand
+for a network round trip (the benchmark's).
 """
 
 from __future__ import annotations
 
 __all__ = ("IDENTITY_HEADER", "TENANT", "FakeKeyVault", "Reply", "Request", "kv_error")
 
+import base64
 import json
 import secrets
 import ssl
@@ -75,6 +79,9 @@ class FakeKeyVault(FakeEntra):
         self.rules: list[Callable[[Request], Reply | None]] = []
         self.requests: list[Request] = []
         self.delay = 0.0
+        self.vault_tenant = TENANT
+        self.revoked: set[str] = set()
+        self.claims: dict[str, Any] = {}
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(certs.cert, certs.key)
         self._http = _Server(("127.0.0.1", 0), _handler(self))
@@ -105,9 +112,15 @@ class FakeKeyVault(FakeEntra):
             self.rules.clear()
             self.requests.clear()
             self.tokens.clear()
+            self.token_tenants.clear()
+            self.tenants = {TENANT}
+            self.asked.clear()
             self.federated.clear()
             self.token_ttl = 3600
             self.delay = 0.0
+            self.vault_tenant = TENANT
+            self.revoked.clear()
+            self.claims = {}
 
     def seed(self, name: str, value: str, **attributes: Any) -> str:
         """Store a version directly (as another writer would); return its id."""
@@ -138,8 +151,14 @@ class FakeKeyVault(FakeEntra):
             return self._identity(request)
         if parts == ["metadata", "identity", "oauth2", "token"]:
             return self._imds(request)
-        if not is_token and auth.removeprefix("Bearer ") not in self.tokens:
-            return self._challenge()
+        token = auth.removeprefix("Bearer ")
+        if not is_token:
+            if token not in self.tokens:
+                return self._challenge()
+            if token in self.revoked:
+                return self._challenge(self.claims)
+            if self.token_tenants.get(token, self.vault_tenant) != self.vault_tenant:
+                return self._challenge()  # AKV10032: the issuer is another tenant
         # Rules see token requests and authenticated vault requests.
         for rule in list(self.rules):
             reply = rule(request)
@@ -150,8 +169,14 @@ class FakeKeyVault(FakeEntra):
         with self._lock:
             return self._vault(request.method, parts, request)
 
-    def _challenge(self) -> Reply:
-        challenge = f'Bearer authorization="{self.url}/{TENANT}", resource="{RESOURCE}"'
+    def _challenge(self, claims: dict[str, Any] | None = None) -> Reply:
+        challenge = (
+            f'Bearer authorization="{self.url}/{self.vault_tenant}", '
+            f'resource="{RESOURCE}"'
+        )
+        if claims is not None:
+            encoded = base64.b64encode(json.dumps(claims).encode()).decode()
+            challenge += f', error="insufficient_claims", claims="{encoded}"'
         reply = kv_error(401, "Unauthorized", "AKV10000: Request is missing a token.")
         return Reply(401, reply.body, {"WWW-Authenticate": challenge})
 

@@ -15,6 +15,7 @@ from secretkit.core.errors import ConfigurationError, InvalidReference
 from secretkit.core.options import Options
 
 URL = "https://my-vault.vault.azure.net"
+TOOLS = ("cli", "powershell", "developer_cli")  # DefaultAzureCredential's order
 
 
 def _read(env=None, **values):
@@ -56,17 +57,19 @@ def test_unknown_option() -> None:
 @pytest.mark.parametrize(
     ("method", "extra", "chain"),
     [
-        ("default", {}, ("managed_identity", "cli")),
+        ("default", {}, ("managed_identity", *TOOLS)),
         (
             "default",
             {"client_secret": "s", "token_file": "/t"},
-            ("client_secret", "workload_identity", "managed_identity", "cli"),
+            ("client_secret", "workload_identity", "managed_identity", *TOOLS),
         ),
         ("client_secret", {"client_secret": "s"}, ("client_secret",)),
         ("client_certificate", {"certificate_path": "/c"}, ("client_certificate",)),
         ("workload_identity", {"token_file": "/t"}, ("workload_identity",)),
         ("managed_identity", {}, ("managed_identity",)),
         ("cli", {}, ("cli",)),
+        ("powershell", {}, ("powershell",)),
+        ("developer_cli", {}, ("developer_cli",)),
     ],
 )
 def test_chain_per_method(method, extra, chain) -> None:
@@ -100,11 +103,33 @@ def test_plugin_registers_lazily() -> None:
         "import sys; from secretkit.azure import plugin;"
         "f = plugin.secretkit_register_backends()[0];"
         "c = plugin.secretkit_register_credential_providers();"
-        "assert {x.kind for x in c} == {'azure'} and len(c) == 5;"
+        "assert {x.kind for x in c} == {'azure'} and len(c) == 7;"
         "assert (f.type, f.aliases, f.runs) == ('azure', ('azure-key-vault',), "
         "'asyncio'); assert not any(m.startswith('azure') for m in sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_additionally_allowed_tenants() -> None:
+    """The option wins over AZURE_ADDITIONALLY_ALLOWED_TENANTS (``;``-separated)."""
+    env = {"AZURE_ADDITIONALLY_ALLOWED_TENANTS": "t1; t2;"}
+    assert _read(env, vault_url=URL).additionally_allowed_tenants == ("t1", "t2")
+    mine = _read(env, vault_url=URL, additionally_allowed_tenants=["*"])
+    assert mine.additionally_allowed_tenants == ("*",)
+    assert _read(vault_url=URL).additionally_allowed_tenants == ()
+
+
+def test_env_proxies(monkeypatch) -> None:
+    """HTTPS_PROXY is read once for the vault, unless NO_PROXY names its host."""
+    from secretkit.azure._client import _env_proxies
+
+    for name in ("HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert _env_proxies(URL) is None
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    assert _env_proxies(URL) == {"https": "http://proxy.example:3128"}
+    monkeypatch.setenv("NO_PROXY", ".vault.azure.net")
+    assert _env_proxies(URL) is None
 
 
 def test_max_concurrency() -> None:

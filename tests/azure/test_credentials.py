@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
@@ -17,6 +18,7 @@ from secretkit.core.secret import SecretRef
 from ._direct import opened, run
 from .conftest import CLIENT_ID
 from .fake_keyvault import IDENTITY_HEADER, TENANT
+from .fake_tools import calls, install
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -222,8 +224,96 @@ async def test_default_chain_with_nothing_configured(kv, certs, monkeypatch, tmp
     monkeypatch.setenv("PATH", str(tmp_path))
     kv.seed("a", "v")
     async with SecretClient(backends={"azure": _bare(kv, certs)}) as client:
-        with pytest.raises(CredentialError, match="tried: managed_identity, cli"):
+        tried = "tried: managed_identity, cli, powershell, developer_cli"
+        with pytest.raises(CredentialError, match=tried):
             await client.get("azure://a")
     (asked,) = kv.token_requests()
     assert asked.path == "/metadata/identity/oauth2/token"
     assert [r for r in kv.vault_requests() if "authorization" in r.headers] == []
+
+
+class TestDeveloperTools:
+    """az, azd and pwsh on PATH answer for cli, developer_cli and powershell."""
+
+    @pytest.mark.parametrize("method", ["cli", "developer_cli", "powershell"])
+    async def test_tool_token_reaches_the_vault(
+        self, kv, certs, monkeypatch, tmp_path, method
+    ) -> None:
+        """The tool is asked for the vault's resource and tenant; its token is used."""
+        token = f"{method}-token-CANARY-4d2e"
+        kv.tokens.add(token)
+        install(tmp_path, method, token=token, tenant=TENANT)
+        monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+        kv.seed("a", "v")
+        async with opened(_bare(kv, certs, credential=method)) as backend:
+            assert (await run(backend.fetch, SecretRef.parse("a"))).value == "v"
+            line = await run(backend.check)
+        assert len(calls(tmp_path, method)) == 1
+        signed = [r for r in kv.vault_requests() if "authorization" in r.headers]
+        assert {r.headers["authorization"] for r in signed} == {f"Bearer {token}"}
+        assert f"{method} answered: Azure" in line
+        assert f"tenant {TENANT}" in line
+        assert token not in line
+
+    async def test_default_chain_reaches_developer_cli(
+        self, kv, certs, monkeypatch, tmp_path
+    ) -> None:
+        """With only azd here, the default chain passes az and pwsh and uses azd."""
+        token = "azd-token-CANARY-0e9a"
+        kv.tokens.add(token)
+        install(tmp_path, "developer_cli", token=token, tenant=TENANT)
+        monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", kv.url)
+        monkeypatch.setenv("PATH", str(tmp_path))  # no az, no pwsh
+        kv.seed("a", "v")
+        async with opened(_bare(kv, certs)) as backend:
+            assert (await run(backend.fetch, SecretRef.parse("a"))).value == "v"
+            assert "developer_cli answered" in await run(backend.check)
+
+    @pytest.mark.parametrize(
+        ("method", "said", "hint"),
+        [
+            ("cli", "ERROR: Please run 'az login' to setup account.", "az login"),
+            (
+                "developer_cli",
+                "ERROR: not logged in, run `azd auth login` to login",
+                "azd auth login",
+            ),
+            ("powershell", "Run Connect-AzAccount to login.", "Connect-AzAccount"),
+        ],
+    )
+    async def test_signed_out_tool(
+        self, kv, certs, monkeypatch, tmp_path, method, said, hint
+    ) -> None:
+        """A signed-out tool is a CredentialError naming the method and the fix."""
+        from secretkit.core.errors import CredentialError
+
+        install(tmp_path, method, token="unused", tenant=TENANT, fail=said)
+        monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+        async with SecretClient(
+            backends={"azure": _bare(kv, certs, credential=method)}
+        ) as client:
+            with pytest.raises(CredentialError) as caught:
+                await client.get("azure://a")
+        assert f"azure credential {method!r} is not available here" in str(caught.value)
+        assert hint in str(caught.value)
+        assert len(calls(tmp_path, method)) == 1
+
+    async def test_every_tool_signed_out(self, kv, certs, monkeypatch, tmp_path):
+        """The default chain's CredentialError names every credential it tried."""
+        from secretkit.core.errors import CredentialError
+
+        for method, said in [
+            ("cli", "Please run 'az login' to setup account."),
+            ("developer_cli", "not logged in, run `azd auth login` to login"),
+            ("powershell", "Run Connect-AzAccount to login."),
+        ]:
+            install(tmp_path, method, token="unused", tenant=TENANT, fail=said)
+        monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", kv.url)
+        monkeypatch.setenv("PATH", str(tmp_path))
+        async with SecretClient(backends={"azure": _bare(kv, certs)}) as client:
+            with pytest.raises(CredentialError) as caught:
+                await client.get("azure://a")
+        tried = "tried: managed_identity, cli, powershell, developer_cli"
+        assert tried in str(caught.value)
+        for method in ("cli", "developer_cli", "powershell"):
+            assert len(calls(tmp_path, method)) == 1

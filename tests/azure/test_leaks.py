@@ -81,3 +81,47 @@ async def test_chain_tokens_not_in_logs_or_reprs(kv, certs, monkeypatch, caplog)
     text = "\n".join([caplog.text, *shown])
     for needle in (CANARY, IDENTITY_HEADER, *tokens):
         assert needle not in text
+
+
+@pytest.mark.parametrize("method", ["cli", "developer_cli", "powershell"])
+async def test_tool_tokens_not_in_logs(
+    kv, certs, monkeypatch, tmp_path, caplog, method
+):
+    """A developer tool's token, and a claims challenge's, leave no trace in logs."""
+    import os
+
+    from secretkit.core.secret import SecretRef
+
+    from ._direct import opened, run
+    from .fake_keyvault import TENANT
+    from .fake_tools import calls, install
+
+    caplog.set_level(logging.DEBUG)
+    token = f"tool-token-CANARY-{method}"
+    kv.tokens.add(token)
+    install(tmp_path, method, token=token, tenant=TENANT)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    kv.seed("a", CANARY)
+    options = {
+        "vault_url": kv.url,
+        "credential": method,
+        "ca_bundle": str(certs.ca),
+        "verify_challenge_resource": False,
+        "max_retries": 0,
+    }
+    async with opened(options) as backend:
+        secret = await run(backend.fetch, SecretRef.parse("a"))
+        shown = [repr(secret), repr(backend.vault.credential)]
+        shown.append(await run(backend.check))
+        kv.claims = {"access_token": {"nbf": {"essential": True, "value": "1"}}}
+        kv.revoked.add(token)  # the tools cannot answer claims: an error follows
+        with pytest.raises(SecretkitError) as caught:
+            await run(backend.fetch, SecretRef.parse("a"))
+        shown.append(str(caught.value))
+    text = "\n".join([caplog.text, *shown])
+    for needle in (CANARY, token):
+        assert needle not in text
+    if method == "developer_cli":  # azd takes claims, but the fake's token is the old
+        assert "--claims" in calls(tmp_path, method)[-1]
+    else:  # az and pwsh do not take claims: azure-identity says so
+        assert "claims challenge" in str(caught.value)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import select
+import socket
 import threading
 from typing import TYPE_CHECKING
 
+import anyio
 import pytest
 
 from secretkit.core import SecretClient
 from secretkit.core.errors import BackendUnavailable, InvalidReference, SecretNotFound
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from .fake_keyvault import Reply, Request
 
@@ -40,8 +43,45 @@ async def test_read_timeout_is_unavailable(kv, options) -> None:
     finally:
         release.set()  # the server's thread, still holding the answer, ends
     assert caught.value.__cause__ is not None
+    assert "no answer within read_timeout" in str(caught.value)
     signed = [r for r in kv.vault_requests() if "authorization" in r.headers]
     assert len(signed) == 1  # max_retries=0: no second attempt
+
+
+@pytest.fixture
+def unanswering() -> Iterator[str]:
+    """An https URL on loopback whose listener takes no connection: a full backlog.
+
+    With a backlog of 0, one connection fills the accept queue; Linux then drops
+    every SYN (tcp_abort_on_overflow=0, the default), so a connect waits for its
+    timeout. The listener's readability says the queue is full: no sleeping.
+    """
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port), timeout=10):
+            readable, _, _ = select.select([listener], [], [], 10)
+            assert readable, "the accept queue never filled"
+            yield f"https://127.0.0.1:{port}"
+
+
+async def test_connect_timeout_is_unavailable(options, unanswering) -> None:
+    """A vault taking no connection is BackendUnavailable within connect_timeout."""
+    options = {
+        **options,
+        "vault_url": unanswering,
+        "connect_timeout": 0.3,
+        "max_retries": 0,
+    }
+    with anyio.fail_after(30):  # a hang fails here, not the suite's timeout
+        async with SecretClient(backends={"azure": options}) as client:
+            with pytest.raises(BackendUnavailable) as caught:
+                await client.get("azure://a")
+    message = str(caught.value)
+    assert unanswering in message
+    assert "no connection within connect_timeout" in message
+    assert caught.value.__cause__ is not None
 
 
 class TestGetMany:

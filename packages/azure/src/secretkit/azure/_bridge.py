@@ -1,8 +1,13 @@
 """How the ``azure`` chain's tokens reach the Key Vault SDK.
 
 :class:`ChainTokenCredential` is the ``AsyncTokenCredential`` the SDK client is
-given. Key Vault's bearer challenge names the scope; the credential keeps one
-chain per scope, built from the registered factories on first use. It answers
+given. Key Vault's bearer challenge names the scope and the vault's tenant, and
+the SDK asks for Continuous Access Evaluation (``enable_cae``); the credential
+keeps one chain per scope, tenant and CAE, built from the registered factories on
+first use, whose providers pass all three on to azure-identity (which checks the
+tenant against ``additionally_allowed_tenants``). A claims challenge (CAE: the
+vault revoked the token) drops that chain's token, and the next comes from a
+load given the claims (:data:`~.credentials.CLAIMS`). It answers
 ``get_token_info`` with ``refresh_on`` in the past, so the SDK's policy asks it
 before every request, and the chain decides alone: the cached token (a clock
 reading), an early renewal by one caller while the others keep the current token
@@ -22,7 +27,7 @@ from secretkit.core.credentials import build_chain
 from secretkit.core.errors import CredentialError
 from secretkit.core.options import Options
 
-from .credentials import AzureToken
+from .credentials import CLAIMS, AzureToken
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -36,6 +41,8 @@ if TYPE_CHECKING:
 # azure-identity renews 5 minutes before expiry; every caller waits from 1.
 ADVISORY: Final = 5 * 60
 MANDATORY: Final = 60
+# One chain per scope, tenant and CAE.
+_Key = tuple[str, str | None, bool]
 # Settings the providers read; the rest are the vault's, not the credential's.
 _SKIP: Final = frozenset({"names", "check_secret", "max_concurrency"})
 
@@ -49,7 +56,7 @@ class ChainTokenCredential:
     :param clock: the time in epoch seconds, for expiry (tests pass their own)
     """
 
-    __slots__ = ("_chains", "_clock", "_factories", "_settings", "provider")
+    __slots__ = ("_chains", "_clock", "_factories", "_settings", "provider", "tenant")
 
     def __init__(
         self,
@@ -61,26 +68,39 @@ class ChainTokenCredential:
         self._settings = settings
         self._factories = tuple(factories)
         self._clock = clock
-        self._chains: dict[str, CredentialChain[AzureToken]] = {}
+        self._chains: dict[_Key, CredentialChain[AzureToken]] = {}
         self.provider: str | None = None
+        self.tenant: str | None = None
 
     def __repr__(self) -> str:
-        return f"ChainTokenCredential(scopes={tuple(self._chains)!r})"
+        scopes = tuple(dict.fromkeys(key[0] for key in self._chains))
+        return f"ChainTokenCredential(scopes={scopes!r})"
 
-    def chain(self, scope: str) -> CredentialChain[AzureToken]:
-        """The chain for ``scope``, built on first use (no I/O).
+    def chain(
+        self, scope: str, *, tenant: str | None = None, enable_cae: bool = False
+    ) -> CredentialChain[AzureToken]:
+        """The chain for ``scope``, ``tenant`` and CAE, built on first use (no I/O).
 
+        :param scope: the scope Key Vault's challenge names
+        :param tenant: the tenant it names (``None``: the configured one)
+        :param enable_cae: whether the tokens are to be CAE tokens
         :raises ConfigurationError: a factory found the options invalid
         """
-        found = self._chains.get(scope)
+        key = (scope, tenant, enable_cae)
+        found = self._chains.get(key)
         if found is None:
             values = {
                 f.name: getattr(self._settings, f.name)
                 for f in fields(self._settings)
                 if f.name not in _SKIP and getattr(self._settings, f.name) is not None
             }
+            asked = {
+                "scope": scope,
+                "challenge_tenant": tenant,
+                "enable_cae": enable_cae,
+            }
             options = Options(
-                {**values, "scope": scope},
+                {**values, **asked},
                 instance="azure",
                 source="the Azure backend's settings",
             )
@@ -92,20 +112,34 @@ class ChainTokenCredential:
                 mandatory=MANDATORY,
                 clock=self._clock,
             )
-            self._chains[scope] = found
+            self._chains[key] = found
         return found
 
-    async def _token(self, scopes: tuple[str, ...], claims: str | None) -> AzureToken:
+    async def _token(
+        self,
+        scopes: tuple[str, ...],
+        *,
+        claims: str | None,
+        tenant: str | None,
+        enable_cae: bool,
+    ) -> AzureToken:
         if len(scopes) != 1:
             raise CredentialError(
                 f"azure tokens are for one scope at a time, not {len(scopes)}"
             )
-        chain = self.chain(scopes[0])
+        chain = self.chain(scopes[0], tenant=tenant, enable_cae=enable_cae)
         if claims:
-            # A claims challenge (CAE) revokes the current token: get a new one.
+            # A claims challenge (CAE) revokes the current token: the next one,
+            # loaded with the claims, replaces it for every later request.
             chain.invalidate()
-        creds = await chain.get()
-        self.provider = creds.provider
+            reset = CLAIMS.set(claims)
+            try:
+                creds = await chain.get()
+            finally:
+                CLAIMS.reset(reset)
+        else:
+            creds = await chain.get()
+        self.provider, self.tenant = creds.provider, tenant
         token = creds.value
         if not isinstance(token, AzureToken):  # a plugin returned something else
             raise CredentialError(
@@ -124,13 +158,16 @@ class ChainTokenCredential:
     ) -> AccessToken:
         """A token for ``scopes`` (one scope) from its chain.
 
-        The configured tenant is used; ``tenant_id`` is not.
-
+        :param claims: a claims challenge's claims: a new token is loaded
+        :param tenant_id: the tenant to ask for (``None``: the configured one)
+        :param enable_cae: whether to ask for a CAE token
         :raises CredentialError: no provider answered, or one failed
         """
         from azure.core.credentials import AccessToken
 
-        token = await self._token(scopes, claims)
+        token = await self._token(
+            scopes, claims=claims, tenant=tenant_id, enable_cae=enable_cae
+        )
         return AccessToken(token.token, token.expires_on)
 
     async def get_token_info(
@@ -138,12 +175,19 @@ class ChainTokenCredential:
     ) -> AccessTokenInfo:
         """A token for ``scopes`` that the SDK asks for again before each request.
 
+        :param options: ``claims``, ``tenant_id`` and ``enable_cae``, as for
+            :meth:`get_token`
         :raises CredentialError: no provider answered, or one failed
         """
         from azure.core.credentials import AccessTokenInfo
 
-        claims = (options or {}).get("claims")
-        token = await self._token(scopes, claims)
+        asked = options or {}
+        token = await self._token(
+            scopes,
+            claims=asked.get("claims"),
+            tenant=asked.get("tenant_id"),
+            enable_cae=bool(asked.get("enable_cae", False)),
+        )
         # refresh_on in the past: the chain, not the SDK, decides when to renew.
         return AccessTokenInfo(token.token, token.expires_on, refresh_on=1)
 

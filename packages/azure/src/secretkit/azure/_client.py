@@ -7,6 +7,17 @@ loop under trio), with a credential whose tokens come from the ``azure`` chains
 not rewritten. azure-core's HTTP logging policy logs headers at INFO with
 ``Authorization`` redacted and no bodies; we leave network tracing
 (``logging_enable``) off.
+
+The client gets a transport of ours, because azure-core's own spends most of a
+read's client time on set-up it repeats per request. Given ``connection_verify=
+<ca_bundle>`` it builds a new ``SSLContext`` for each, and aiohttp pools
+connections per context, so every read opened a connection and paid a TLS
+handshake. Its session also trusts the environment (``trust_env``), which sends
+two lookups per request to worker threads: the proxy variables and ``~/.netrc``.
+Ours makes one TLS context, keeps one pool of ``max_concurrency`` connections,
+and reads the proxy variables (``HTTPS_PROXY``, ``NO_PROXY``) once, when the
+client is built, giving the SDK's proxy policy what applies to the vault. A
+``.netrc`` entry is not used: Key Vault takes bearer tokens only.
 """
 
 from __future__ import annotations
@@ -22,6 +33,7 @@ from ._bridge import ChainTokenCredential
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from azure.core.pipeline.transport import AioHttpTransport
     from azure.keyvault.secrets.aio import SecretClient
 
     from secretkit.core.plugins import Registry
@@ -62,8 +74,6 @@ class VaultClient:
 
             settings = self.settings
             extra: dict[str, Any] = {}
-            if settings.ca_bundle:
-                extra["connection_verify"] = settings.ca_bundle
             if settings.api_version:
                 extra["api_version"] = settings.api_version
             plugins = registry() if self._plugins is None else self._plugins
@@ -71,6 +81,9 @@ class VaultClient:
             self.credential = ChainTokenCredential(
                 settings, plugins.credential_factories("azure"), **extra_clock
             )
+            proxies = _env_proxies(settings.vault_url)
+            if proxies:
+                extra["proxies"] = proxies
             self._client = SecretClient(
                 settings.vault_url,
                 self.credential,
@@ -78,8 +91,7 @@ class VaultClient:
                 retry_total=settings.max_retries,
                 retry_backoff_factor=settings.retry_backoff_factor,
                 retry_backoff_max=settings.retry_backoff_max,
-                connection_timeout=settings.connect_timeout,
-                read_timeout=settings.read_timeout,
+                transport=_transport(settings),
                 **extra,
             )
         return self._client
@@ -94,3 +106,47 @@ class VaultClient:
         finally:
             if credential is not None:
                 await credential.close()
+
+
+def _transport(settings: AzureSettings) -> AioHttpTransport:
+    """An aiohttp transport with one TLS context and a pool of ``max_concurrency``.
+
+    Called on the loop the SDK runs on: aiohttp binds its session to it.
+    """
+    import ssl
+
+    import aiohttp
+    from azure.core.pipeline.transport import AioHttpTransport
+
+    context: ssl.SSLContext | bool = True  # aiohttp's own default context
+    if settings.ca_bundle:
+        # Reads a small PEM file once per backend, as azure-core did per request.
+        context = ssl.create_default_context(cafile=settings.ca_bundle)
+    # As azure-core's own session, but for trust_env: no cookies, and bodies
+    # left compressed for its response type to decode.
+    session = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(ssl=context, limit=settings.max_concurrency),
+        cookie_jar=aiohttp.DummyCookieJar(),
+        auto_decompress=False,
+    )
+    return AioHttpTransport(
+        session=session,
+        session_owner=True,
+        connection_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+    )
+
+
+def _env_proxies(url: str) -> dict[str, str] | None:
+    """The environment's proxy for ``url`` as azure-core's ``proxies``, or ``None``.
+
+    ``HTTPS_PROXY`` (any case), unless ``NO_PROXY`` names the host.
+    """
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    proxy = urllib.request.getproxies().get("https")
+    if not proxy or urllib.request.proxy_bypass(host):
+        return None
+    return {"https": proxy}

@@ -10,13 +10,16 @@ from typing import TYPE_CHECKING
 from secretkit.core.backend import SecretInfo, SecretValue
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from azure.keyvault.secrets import KeyVaultSecret, SecretProperties
 
 
 def metadata(properties: SecretProperties) -> dict[str, object]:
-    """The non-secret attributes of a secret version."""
+    """The non-secret attributes of a secret version.
+
+    The SDK decodes an attribute on every access: each is read once, here.
+    """
     return {
         "name": properties.name,
         "vault_url": properties.vault_url,
@@ -31,15 +34,24 @@ def metadata(properties: SecretProperties) -> dict[str, object]:
     }
 
 
-def unusable(properties: SecretProperties, now: datetime | None = None) -> str | None:
-    """Why a version may not be used (disabled, expired, not yet valid), or ``None``."""
-    now = now or datetime.now(UTC)
-    if properties.enabled is False:
+def unusable(metadata: Mapping[str, object], now: datetime | None = None) -> str | None:
+    """Why a version may not be used (disabled, expired, not yet valid), or ``None``.
+
+    :param metadata: the version's attributes, as :func:`metadata` gives them
+    :param now: the time to judge by (default: now)
+    """
+    enabled, expires, not_before = (
+        metadata.get(key) for key in ("enabled", "expires_on", "not_before")
+    )
+    if enabled is False:
         return "the secret is disabled (enable it to read it)"
-    if properties.expires_on is not None and properties.expires_on <= now:
-        return f"the secret expired on {properties.expires_on.isoformat()}"
-    if properties.not_before is not None and properties.not_before > now:
-        return f"the secret is not valid before {properties.not_before.isoformat()}"
+    if expires is None and not_before is None:
+        return None
+    now = now or datetime.now(UTC)
+    if isinstance(expires, datetime) and expires <= now:
+        return f"the secret expired on {expires.isoformat()}"
+    if isinstance(not_before, datetime) and not_before > now:
+        return f"the secret is not valid before {not_before.isoformat()}"
     return None
 
 

@@ -4,9 +4,11 @@ Every option may also come from ``SECRETKIT_AZURE_<OPTION>``. The credential's
 fields default to the ``AZURE_*`` variables azure-identity documents
 (``AZURE_TENANT_ID``, ``AZURE_CLIENT_ID``, ``AZURE_CLIENT_SECRET``,
 ``AZURE_CLIENT_CERTIFICATE_PATH``, ``AZURE_CLIENT_CERTIFICATE_PASSWORD``,
-``AZURE_FEDERATED_TOKEN_FILE``, ``AZURE_AUTHORITY_HOST``); an option given here
-wins. An explicit ``credential`` needs its fields; ``default`` uses whichever
-credentials they complete (see ``credentials``).
+``AZURE_FEDERATED_TOKEN_FILE``, ``AZURE_AUTHORITY_HOST``), and
+``additionally_allowed_tenants`` to ``AZURE_ADDITIONALLY_ALLOWED_TENANTS``
+(``;``-separated, as the Azure SDKs for .NET, Java and JavaScript read it); an
+option given here wins. An explicit ``credential`` needs its fields; ``default``
+uses whichever credentials they complete (see ``credentials``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ CREDENTIALS: Final = (
     "workload_identity",
     "managed_identity",
     "cli",
+    "powershell",
+    "developer_cli",
 )
 # What each explicit credential needs, and the variable each field defaults to.
 _ENV: Final = {
@@ -55,7 +59,8 @@ class AzureSettings:
 
     :param vault_url: the vault, ``https://<name>.vault.azure.net``
     :param credential: ``default``, ``client_secret``, ``client_certificate``,
-        ``workload_identity``, ``managed_identity`` or ``cli``
+        ``workload_identity``, ``managed_identity``, ``cli``, ``powershell`` or
+        ``developer_cli``
     :param tenant_id: the Entra ID tenant
     :param client_id: the application (or user-assigned identity) client id
     :param client_secret: the application's client secret (never shown)
@@ -63,6 +68,8 @@ class AzureSettings:
     :param certificate_password: its password (never shown)
     :param token_file: the federated token file (workload identity)
     :param authority: the Entra ID authority host
+    :param additionally_allowed_tenants: tenants besides ``tenant_id`` a token
+        may be asked for when a vault's challenge names one (``*``: any)
     :param ca_bundle: a PEM file of CAs to trust for the vault and token endpoints
     :param verify_challenge_resource: check that the vault's bearer challenge
         names a resource of the vault's domain (turn off only for private hosts)
@@ -74,8 +81,8 @@ class AzureSettings:
     :param retry_backoff_max: the longest wait between retries, in seconds
     :param connect_timeout: seconds to connect
     :param read_timeout: seconds to wait for a response
-    :param max_concurrency: the most reads in flight to the vault at once (what
-        bounds ``get_many``)
+    :param max_concurrency: the most requests in flight to the vault at once:
+        the size of the connection pool (what bounds ``get_many``)
     :param check_secret: a secret ``doctor`` checks is readable (never shown)
     """
 
@@ -88,6 +95,7 @@ class AzureSettings:
     certificate_password: str | None = field(default=None, repr=False)
     token_file: str | None = None
     authority: str | None = None
+    additionally_allowed_tenants: tuple[str, ...] = ()
     ca_bundle: str | None = None
     verify_challenge_resource: bool = True
     name_map: str = "dash"
@@ -122,6 +130,11 @@ def read_settings(
             raise options.error(
                 key, f"is required for credential={method!r} (or set {_ENV[key]})"
             )
+    variable = env.get("AZURE_ADDITIONALLY_ALLOWED_TENANTS", "")
+    allowed = options.get_str_list(
+        "additionally_allowed_tenants",
+        [tenant.strip() for tenant in variable.split(";") if tenant.strip()],
+    )
     names = options.get_mapping("names", {})
     for ours, vault in names.items():
         if not isinstance(vault, str):
@@ -136,6 +149,7 @@ def read_settings(
         vault_url=vault_url,
         credential=method,
         **fields,
+        additionally_allowed_tenants=tuple(allowed),
         ca_bundle=options.get_str("ca_bundle", None),
         verify_challenge_resource=options.get_bool("verify_challenge_resource", True),
         name_map=cast("str", options.get_choice("name_map", NAME_RULES, "dash")),

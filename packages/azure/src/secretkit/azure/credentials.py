@@ -9,20 +9,36 @@ provider of the core's chain, in ``DefaultAzureCredential``'s order:
 - ``managed_identity`` (40): App Service, Functions, Arc, Cloud Shell or IMDS;
   ``client_id`` picks a user-assigned identity
 - ``cli`` (50): ``az account get-access-token``
+- ``powershell`` (60): Azure PowerShell's ``Get-AzAccessToken``, through ``pwsh``
+- ``developer_cli`` (70): ``azd auth token``
 
 With ``credential = "default"`` every provider whose settings are present joins
 (and a plugin's factories of kind ``azure``); an explicit ``credential`` keeps
 that provider alone. A provider asks a new azure-identity credential for a token
 on each load, so renewal is the chain's alone: ahead of expiry, once for all
 callers (see ``_bridge``). Tokens are never logged or shown.
+
+Each factory reads the backend's settings as options, plus what Key Vault's
+challenge asks for: ``scope``, ``challenge_tenant`` (the vault's tenant, when it
+names one) and ``enable_cae``. A provider passes them on, with the claims of a
+claims challenge (:data:`CLAIMS`), so a vault in another tenant (allowed by
+``additionally_allowed_tenants``) and Continuous Access Evaluation work as with
+the SDK's own credentials.
 """
 
 from __future__ import annotations
 
-__all__ = ("AzureToken", "IdentityProvider", "credential_factories", "describe")
+__all__ = (
+    "CLAIMS",
+    "AzureToken",
+    "IdentityProvider",
+    "credential_factories",
+    "describe",
+)
 
 import logging
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final, final
@@ -42,6 +58,9 @@ if TYPE_CHECKING:
 _log = logging.getLogger(__name__)
 # An Entra ID error code is safe to show; the rest of a message may not be.
 _AADSTS: Final = re.compile(r"\bAADSTS\d+\b")
+
+CLAIMS: ContextVar[str | None] = ContextVar("secretkit_azure_claims", default=None)
+"""The claims of the claims challenge a load answers (``_bridge`` sets it)."""
 
 
 @final
@@ -67,12 +86,23 @@ class IdentityProvider:
     :param name: the method (``client_secret``), for messages
     :param make: builds a new credential; called on each load, no I/O
     :param scope: the scope to ask a token for
+    :param tenant: the tenant Key Vault's challenge names, passed as ``tenant_id``
+    :param enable_cae: ask for a token that Key Vault may revoke by a claims
+        challenge (Continuous Access Evaluation), as the SDK does
     :param optional: part of the default chain: an unavailable credential
         declines (``None``) instead of failing
     :param metadata: non-secret facts (tenant, client id) for the credentials
     """
 
-    __slots__ = ("_make", "metadata", "name", "optional", "scope")
+    __slots__ = (
+        "_make",
+        "enable_cae",
+        "metadata",
+        "name",
+        "optional",
+        "scope",
+        "tenant",
+    )
 
     def __init__(
         self,
@@ -80,12 +110,16 @@ class IdentityProvider:
         make: Callable[[], AsyncTokenCredential],
         *,
         scope: str,
+        tenant: str | None = None,
+        enable_cae: bool = False,
         optional: bool,
         metadata: Mapping[str, object],
     ) -> None:
         self.name = name
         self._make = make
         self.scope = scope
+        self.tenant = tenant
+        self.enable_cae = enable_cae
         self.optional = optional
         self.metadata = metadata
 
@@ -101,24 +135,24 @@ class IdentityProvider:
         from azure.core.exceptions import ClientAuthenticationError
         from azure.identity import CredentialUnavailableError
 
+        asked: dict[str, Any] = {}
+        if self.tenant:
+            asked["tenant_id"] = self.tenant
+        if self.enable_cae:
+            asked["enable_cae"] = True
+        claims = CLAIMS.get()
+        if claims:
+            asked["claims"] = claims
         try:
             async with self._make() as credential:
-                token = await credential.get_token(self.scope)
+                token = await credential.get_token(self.scope, **asked)
         except CredentialUnavailableError as exc:
             if self.optional:
                 _log.debug("azure credential %s is not available here", self.name)
                 return None
-            raise CredentialError(
-                f"azure credential {self.name!r} is not available here "
-                f"({type(exc).__name__}); check its settings, or use another"
-            ) from exc
+            raise CredentialError(self._unavailable(exc, claims)) from exc
         except ClientAuthenticationError as exc:
-            codes = ", ".join(dict.fromkeys(_AADSTS.findall(str(exc.message or ""))))
-            raise CredentialError(
-                f"azure credential {self.name!r} was refused "
-                f"({type(exc).__name__}{': ' + codes if codes else ''}); check the "
-                "tenant, client id and secret, certificate or federation"
-            ) from exc
+            raise CredentialError(self._refused(exc)) from exc
         return Credentials(
             value=AzureToken(token=token.token, expires_on=int(token.expires_on)),
             provider=self.name,
@@ -126,14 +160,38 @@ class IdentityProvider:
             metadata=self.metadata,
         )
 
+    def _unavailable(self, exc: Exception, claims: str | None) -> str:
+        said = f"azure credential {self.name!r}"
+        if claims:
+            return (
+                f"{said} cannot answer Key Vault's claims challenge "
+                f"({type(exc).__name__}); sign in again, or use another credential"
+            )
+        hint = _SIGN_IN.get(self.name, "check its settings, or use another")
+        return f"{said} is not available here ({type(exc).__name__}); {hint}"
+
+    def _refused(self, exc: Any) -> str:
+        text = str(exc.message or "")
+        codes = ", ".join(dict.fromkeys(_AADSTS.findall(text)))
+        said = f"azure credential {self.name!r} was refused ({type(exc).__name__}"
+        said += f": {codes})" if codes else ")"
+        configured = self.metadata.get("tenant_id")
+        if self.tenant and configured and self.tenant != configured:
+            return (
+                f"{said}; the vault is in tenant {self.tenant}, not {configured}: "
+                "add it to additionally_allowed_tenants if that is intended"
+            )
+        return f"{said}; check the tenant, client id and secret, certificate or sign-in"
+
 
 def credential_factories() -> list[CredentialProviderFactory]:
     """azure-identity's credentials, as factories of the ``azure`` chain.
 
     The plugin's ``secretkit_register_credential_providers`` hook returns these.
-    Each reads the backend's settings as options, plus ``scope``.
+    Each reads the backend's settings as options, plus ``scope``,
+    ``challenge_tenant`` and ``enable_cae``.
 
-    :return: one factory per method, orders 10 to 50
+    :return: one factory per method, orders 10 to 70
     """
     return [
         CredentialProviderFactory(
@@ -143,16 +201,24 @@ def credential_factories() -> list[CredentialProviderFactory]:
     ]
 
 
-def describe(settings: AzureSettings, provider: str | None) -> str:
+def describe(
+    settings: AzureSettings, provider: str | None, tenant: str | None = None
+) -> str:
     """Which credential is configured and which answered; no secret.
 
     :param settings: the backend's settings
     :param provider: the provider that answered last, if any
-    :return: ``default (managed_identity answered, tenant T, client C)``
+    :param tenant: the tenant the last token was asked for, if Key Vault named one
+    :return: ``default (cli answered: AzureCliCredential, tenant T, client C)``
     """
-    facts = [f"{provider} answered" if provider else "no token yet"]
-    if settings.tenant_id:
-        facts.append(f"tenant {settings.tenant_id}")
+    if provider:
+        kind = _CLASSES.get(provider)
+        facts = [f"{provider} answered" + (f": {kind}" if kind else "")]
+    else:
+        facts = ["no token yet"]
+    tenant = tenant or settings.tenant_id
+    if tenant:
+        facts.append(f"tenant {tenant}")
     if settings.client_id:
         facts.append(f"client {settings.client_id}")
     return f"{settings.credential} ({', '.join(facts)})"
@@ -164,11 +230,28 @@ _ORDER: Final = {
     "workload_identity": 30,
     "managed_identity": 40,
     "cli": 50,
+    "powershell": 60,
+    "developer_cli": 70,
+}
+_CLASSES: Final = {
+    "client_secret": "ClientSecretCredential",
+    "client_certificate": "CertificateCredential",
+    "workload_identity": "WorkloadIdentityCredential",
+    "managed_identity": "ManagedIdentityCredential",
+    "cli": "AzureCliCredential",
+    "powershell": "AzurePowerShellCredential",
+    "developer_cli": "AzureDeveloperCliCredential",
 }
 _NEEDS: Final = {
     "client_secret": ("tenant_id", "client_id", "client_secret"),
     "client_certificate": ("tenant_id", "client_id", "certificate_path"),
     "workload_identity": ("tenant_id", "client_id", "token_file"),
+}
+# The developer tools' own words for "not signed in", as a next step.
+_SIGN_IN: Final = {
+    "cli": "run 'az login', or use another credential",
+    "powershell": "run Connect-AzAccount in pwsh, or use another credential",
+    "developer_cli": "run 'azd auth login', or use another credential",
 }
 
 
@@ -191,20 +274,27 @@ def _create(method: str, options: Options) -> IdentityProvider | None:
     }
     if not all(found[key] for key in _NEEDS.get(method, ())):
         return None
+    allowed = tuple(options.get_str_list("additionally_allowed_tenants", []))
     metadata = {
         key: found[key] for key in ("tenant_id", "client_id") if found[key] is not None
     }
     return IdentityProvider(
         method,
-        partial(_credential, method, found, optional=chosen == "default"),
+        partial(_credential, method, found, allowed, optional=chosen == "default"),
         scope=options.get_str("scope"),
+        tenant=options.get_str("challenge_tenant", None),
+        enable_cae=options.get_bool("enable_cae", False),
         optional=chosen == "default",
         metadata=metadata,
     )
 
 
 def _credential(
-    method: str, found: Mapping[str, str | None], *, optional: bool
+    method: str,
+    found: Mapping[str, str | None],
+    allowed: tuple[str, ...],
+    *,
+    optional: bool,
 ) -> AsyncTokenCredential:
     from azure.identity import aio
 
@@ -214,9 +304,18 @@ def _credential(
     tenant, client = found["tenant_id"] or "", found["client_id"] or ""
     if method in _NEEDS and found["authority"]:
         extra["authority"] = found["authority"]
+    if method == "managed_identity":
+        if optional:
+            # As in DefaultAzureCredential: IMDS gets a 1-second probe first, not
+            # retries, so a laptop moves on to the CLI at once. (A private
+            # keyword of azure-identity; older versions ignore it.)
+            extra["_enable_imds_probe"] = True
+        # A managed identity has one tenant: tenant_id is ignored, not checked.
+        return aio.ManagedIdentityCredential(client_id=found["client_id"], **extra)
+    tenants: dict[str, Any] = {"additionally_allowed_tenants": list(allowed)}
     if method == "client_secret":
         return aio.ClientSecretCredential(
-            tenant, client, found["client_secret"] or "", **extra
+            tenant, client, found["client_secret"] or "", **tenants, **extra
         )
     if method == "client_certificate":
         return aio.CertificateCredential(
@@ -224,6 +323,7 @@ def _credential(
             client,
             found["certificate_path"],
             password=found["certificate_password"],
+            **tenants,
             **extra,
         )
     if method == "workload_identity":
@@ -231,13 +331,16 @@ def _credential(
             tenant_id=tenant,
             client_id=client,
             token_file_path=found["token_file"],
+            **tenants,
             **extra,
         )
-    if method == "managed_identity":
-        if optional:
-            # As in DefaultAzureCredential: IMDS gets a 1-second probe first, not
-            # retries, so a laptop moves on to the CLI at once. (A private
-            # keyword of azure-identity; older versions ignore it.)
-            extra["_enable_imds_probe"] = True
-        return aio.ManagedIdentityCredential(client_id=found["client_id"], **extra)
-    return aio.AzureCliCredential(tenant_id=tenant)
+    others = list(allowed)
+    if method == "powershell":
+        return aio.AzurePowerShellCredential(
+            tenant_id=tenant, additionally_allowed_tenants=others
+        )
+    if method == "developer_cli":
+        return aio.AzureDeveloperCliCredential(
+            tenant_id=tenant, additionally_allowed_tenants=others
+        )
+    return aio.AzureCliCredential(tenant_id=tenant, additionally_allowed_tenants=others)

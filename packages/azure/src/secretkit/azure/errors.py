@@ -9,7 +9,8 @@
   credential and the ones ``DefaultAzureCredential`` tried
 - 408, 429 and 5xx (after the SDK's retries, which honour ``Retry-After``),
   ``ServiceRequestError`` and ``ServiceResponseError`` (connection errors and
-  timeouts): ``BackendUnavailable``
+  timeouts, named as ``connect_timeout`` or ``read_timeout``):
+  ``BackendUnavailable``
 - anything else Azure reports: ``BackendError``
 
 Messages name the operation, the secret, the vault and Key Vault's error code,
@@ -82,6 +83,10 @@ def _classify(exc: Exception, credential: str) -> tuple[type[SecretkitError], st
         if inner:
             said += f"/{inner}"
         return BackendError, said
+    if isinstance(exc, az.ServiceRequestTimeoutError):
+        return BackendUnavailable, f"{name}: no connection within connect_timeout"
+    if isinstance(exc, az.ServiceResponseTimeoutError):
+        return BackendUnavailable, f"{name}: no answer within read_timeout"
     if isinstance(exc, (az.ServiceRequestError, az.ServiceResponseError, OSError)):
         return BackendUnavailable, name
     return BackendError, name
