@@ -1,4 +1,5 @@
-"""The MLflow plugin's tests: a real tracking server, a gate, a clean environment."""
+"""The MLflow plugin's tests: a real tracking server, a gate, loopback servers that
+record what they are sent, and a clean environment."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from .loopback import Loopback, loopback
 from .tracking import Gate, Tracking, gate_server, tracking_server
 
 if TYPE_CHECKING:
@@ -38,6 +40,20 @@ def gate(_gate: Gate) -> Gate:
     """The bearer gate before the tracking server, expecting nothing yet."""
     _gate.reset()
     return _gate
+
+
+@pytest.fixture
+def first() -> Iterator[Loopback]:
+    """A recording loopback server, the one a request goes to (127.0.0.1)."""
+    with loopback() as server:
+        yield server
+
+
+@pytest.fixture
+def second() -> Iterator[Loopback]:
+    """Another recording loopback server; reached as ``localhost``, another host."""
+    with loopback() as server:
+        yield server
 
 
 @pytest.fixture(autouse=True)

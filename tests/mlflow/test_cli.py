@@ -13,6 +13,7 @@ from .conftest import CANARY
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
     from .tracking import Gate, Tracking
 
@@ -149,3 +150,103 @@ class TestDoctor:
         code, out, _ = run(capsys, "mlflow", "doctor")
         assert code == 2
         assert "FAIL  configuration: SECRETKIT_MLFLOW_AUTH_MODE" in out
+
+
+@pytest.fixture
+def config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A TOML file whose file backend holds the canary; the environment's is empty."""
+    stored = tmp_path / "from-toml.json"
+    stored.write_text(json.dumps({"mlflow/auth": {"token": CANARY}}))
+    path = tmp_path / "secretkit.toml"
+    path.write_text(f'[backends.file]\npath = "{stored}"\n\n[cache]\nttl = 42\n')
+    monkeypatch.setenv("SECRETKIT_BACKENDS__FILE__PATH", str(tmp_path / "none.json"))
+    monkeypatch.setenv("SECRETKIT_MLFLOW_REF", "file://mlflow/auth")
+    return path
+
+
+class TestConfigFile:
+    def test_doctor_after_the_command(
+        self, capsys: pytest.CaptureFixture[str], config_file: Path
+    ) -> None:
+        """``mlflow doctor --config FILE`` reads the backends from the file."""
+        code, out, _ = run(capsys, "mlflow", "doctor")
+        assert code == 1  # the environment's file backend has no such file
+        code, out, _ = run(capsys, "mlflow", "doctor", "--config", str(config_file))
+        assert code == 0
+        assert out.count("ok  ") == 3
+
+    def test_doctor_before_the_command(
+        self, capsys: pytest.CaptureFixture[str], config_file: Path
+    ) -> None:
+        """The global ``secretkit --config FILE mlflow doctor`` works the same."""
+        code, out, _ = run(capsys, "--config", str(config_file), "mlflow", "doctor")
+        assert code == 0
+        assert "Authorization: Bearer ****" in out
+
+    def test_info(self, capsys: pytest.CaptureFixture[str], config_file: Path) -> None:
+        """``mlflow info --config FILE`` shows the file's backends and TTL."""
+        code, out, _ = run(
+            capsys, "mlflow", "info", "--json", "--config", str(config_file)
+        )
+        assert code == 0
+        shown = json.loads(out)
+        assert shown["client"]["backends"]["file"]["(source)"] == str(config_file)
+        assert shown["mlflow"]["ttl"]["value"] == "42 s"
+
+    def test_missing_file(
+        self, capsys: pytest.CaptureFixture[str], config_file: Path
+    ) -> None:
+        """A --config file that is not there is a configuration failure, exit 2."""
+        missing = str(config_file.with_name("absent.toml"))
+        code, out, _ = run(capsys, "mlflow", "doctor", "--config", missing)
+        assert code == 2
+        assert "FAIL  configuration:" in out
+        code, _, err = run(capsys, "mlflow", "info", "--config", missing)
+        assert code == 2
+        assert "absent.toml" in err
+
+
+class TestTrackingUri:
+    def test_host_outside_the_allowlist_fails(
+        self,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+        configured: None,
+    ) -> None:
+        """MLFLOW_TRACKING_URI on a host outside the allowlist fails doctor, exit 1."""
+        monkeypatch.setenv("MLFLOW_SECRETS_ALLOWED_HOSTS", "*.corp.com")
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", "https://mlflow.evil.example:8443")
+        code, out, _ = run(capsys, "mlflow", "doctor")
+        assert code == 1
+        assert "FAIL  host mlflow.evil.example:8443 is not in the allowlist" in out
+
+    def test_host_in_the_allowlist_passes_and_sends_nothing(
+        self,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+        gate: Gate,
+        configured: None,
+    ) -> None:
+        """An allowed MLFLOW_TRACKING_URI passes; without --dry-run nothing is sent."""
+        monkeypatch.setenv("MLFLOW_SECRETS_ALLOWED_HOSTS", "127.0.0.1")
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", gate.url)
+        code, out, _ = run(capsys, "mlflow", "doctor")
+        assert code == 0
+        assert f"ok    host {gate.url[7:]} is in the allowlist" in out
+        assert gate.seen == []
+
+    def test_dry_run_url_wins(
+        self,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+        gate: Gate,
+        configured: None,
+    ) -> None:
+        """--dry-run URL is checked and sent to instead of MLFLOW_TRACKING_URI."""
+        monkeypatch.setenv("MLFLOW_SECRETS_ALLOWED_HOSTS", "127.0.0.1")
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", "https://mlflow.evil.example")
+        gate.reset(expected=f"Bearer {CANARY}")
+        code, out, _ = run(capsys, "mlflow", "doctor", "--dry-run", gate.url)
+        assert code == 0
+        assert "evil" not in out
+        assert gate.seen == [f"Bearer {CANARY}"]

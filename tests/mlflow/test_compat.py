@@ -7,10 +7,18 @@ AZURE_*), plus MLFLOW_TRACKING_AUTH=secretkit, and logs to the real server.
 from __future__ import annotations
 
 import json
+import urllib.request
 import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from secretkit.core.errors import (
+    AccessDenied,
+    BackendUnavailable,
+    CredentialError,
+    SecretkitError,
+)
 
 from .test_provider import _client, _log_a_run
 
@@ -101,6 +109,52 @@ class TestAws:
         assert len(_client(gate.url).search_experiments()) >= 1
         assert gate.seen == ["v1"]
 
+    def test_cross_account_role_and_a_cross_region_arn(
+        self,
+        gate: Gate,
+        aws: Any,
+        moto_url: str,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """The seed's cross-account setup: AssumeRole with an external ID, the
+        secret named by an ARN in another region, a run logged the fluent way."""
+        import boto3
+
+        import mlflow
+
+        elsewhere = boto3.client(
+            "secretsmanager",
+            region_name="eu-west-1",
+            endpoint_url=moto_url,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        arn = elsewhere.create_secret(
+            Name=f"mlflow/shared/{uuid.uuid4().hex[:8]}",
+            SecretString='{"token": "cross-account"}',
+        )["ARN"]
+        session = f"mlflow-cross-account-{uuid.uuid4().hex[:8]}"
+        for variable, value in {
+            "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/MLflowSecretsRole",
+            "AWS_ROLE_SESSION_NAME": session,
+            "AWS_EXTERNAL_ID": "unique-external-id",
+            "MLFLOW_AWS_SECRET_NAME": arn,
+            "MLFLOW_SECRETS_AUTH_ENABLE": "aws-secrets-manager",
+            "MLFLOW_TRACKING_URI": gate.url,
+        }.items():
+            monkeypatch.setenv(variable, value)
+        gate.reset(expected="Bearer cross-account")
+        with mlflow.start_run() as run:
+            mlflow.log_param("lambda_function", "handler")
+            mlflow.log_metric("invocation_count", 1)
+        found = _client(gate.url).get_run(run.info.run_id).data.metrics
+        assert found == {"invocation_count": 1.0}
+        assert set(gate.seen) == {"Bearer cross-account"}
+        with urllib.request.urlopen(f"{moto_url}/moto-api/data.json") as answer:
+            roles = json.load(answer)["sts"]["AssumedRole"]
+        ours = [role for role in roles if role["session_name"] == session]
+        assert [role["external_id"] for role in ours] == ["unique-external-id"]
+
 
 @pytest.fixture(scope="session")
 def bao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
@@ -162,6 +216,66 @@ class TestVault:
         assert len(_client(gate.url).search_experiments()) >= 1
         assert gate.seen == ["Bearer vt"]
 
+    def test_namespace(
+        self, gate: Gate, bao: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """VAULT_NAMESPACE reads the secret inside the namespace, not the root's."""
+        import hvac
+
+        namespace = f"ns{uuid.uuid4().hex[:8]}"
+        path = f"mlflow/{uuid.uuid4().hex[:8]}"
+        bao.write(f"sys/namespaces/{namespace}")
+        inside = hvac.Client(url=bao.url, token=bao.token, namespace=namespace)
+        inside.sys.enable_secrets_engine("kv", path="secret", options={"version": "2"})
+        inside.secrets.kv.v2.create_or_update_secret(path, secret={"token": "in-ns"})
+        bao.secrets.kv.v2.create_or_update_secret(path, secret={"token": "in-root"})
+        for variable, value in {
+            "VAULT_ADDR": bao.url,
+            "VAULT_TOKEN": bao.token,
+            "VAULT_NAMESPACE": namespace,
+            "MLFLOW_VAULT_SECRET_PATH": f"secret/{path}",
+        }.items():
+            monkeypatch.setenv(variable, value)
+        gate.reset(expected="Bearer in-ns")
+        assert len(_client(gate.url).search_experiments()) >= 1
+        assert gate.seen == ["Bearer in-ns"]
+
+    @pytest.mark.parametrize(
+        ("token", "address", "error"),
+        [
+            ("reader-of-nothing", None, AccessDenied),
+            ("not-a-token", None, CredentialError),
+            (None, "http://127.0.0.1:9", BackendUnavailable),
+        ],
+    )
+    def test_fetch_failures_are_loud(
+        self,
+        gate: Gate,
+        bao: Any,
+        monkeypatch: pytest.MonkeyPatch,
+        token: str | None,
+        address: str | None,
+        error: type[SecretkitError],
+    ) -> None:
+        """Denied, bad credentials, unreachable: MLflow's call fails with that
+        error, naming the secret, and nothing is sent without auth."""
+        from mlflow.exceptions import MlflowException
+
+        path = f"mlflow/{uuid.uuid4().hex[:8]}"
+        bao.secrets.kv.v2.create_or_update_secret(path, secret={"token": "t"})
+        if token == "reader-of-nothing":
+            bao.sys.create_or_update_policy("nothing", 'path "x/*" {capabilities=[]}')
+            created = bao.auth.token.create(policies=["nothing"], ttl="10m")
+            token = created["auth"]["client_token"]
+        monkeypatch.setenv("VAULT_ADDR", address or bao.url)
+        monkeypatch.setenv("VAULT_TOKEN", token or bao.token)
+        monkeypatch.setenv("MLFLOW_VAULT_SECRET_PATH", f"secret/{path}")
+        with pytest.raises(MlflowException) as caught:
+            _client(gate.url).search_experiments()
+        assert isinstance(caught.value.__context__, error)
+        assert f"secret/{path}" in str(caught.value)
+        assert gate.seen == []
+
 
 @pytest.fixture(scope="session")
 def certs(tmp_path_factory: pytest.TempPathFactory) -> TestCertificates:
@@ -215,3 +329,35 @@ class TestAzure:
         gate.reset(expected="Bearer az-1")
         assert len(_client(gate.url).search_experiments()) >= 1
         assert gate.seen == ["Bearer az-1"]
+
+    @pytest.mark.parametrize("also_plain", [False, True])
+    def test_mlflow_prefixed_vault_url(
+        self,
+        gate: Gate,
+        key_vault: FakeKeyVault,
+        certs: TestCertificates,
+        monkeypatch: pytest.MonkeyPatch,
+        also_plain: bool,
+    ) -> None:
+        """MLFLOW_AZURE_KEY_VAULT_URL alone works, and wins over AZURE_KEY_VAULT_URL."""
+        from tests.azure.fake_keyvault import TENANT
+
+        name = f"mlflow-{uuid.uuid4().hex[:8]}"
+        key_vault.seed(name, "az-plain-token")
+        for variable, value in {
+            "MLFLOW_AZURE_KEY_VAULT_URL": key_vault.url,
+            "MLFLOW_AZURE_SECRET_NAME": name,
+            "AZURE_TENANT_ID": TENANT,
+            "AZURE_CLIENT_ID": CLIENT_ID,
+            "AZURE_CLIENT_SECRET": CLIENT_SECRET,
+            "AZURE_AUTHORITY_HOST": key_vault.url,
+            "SECRETKIT_AZURE_CREDENTIAL": "client_secret",
+            "SECRETKIT_AZURE_CA_BUNDLE": str(certs.ca),
+            "SECRETKIT_AZURE_VERIFY_CHALLENGE_RESOURCE": "false",
+        }.items():
+            monkeypatch.setenv(variable, value)
+        if also_plain:  # nothing listens there: used, it would fail the call
+            monkeypatch.setenv("AZURE_KEY_VAULT_URL", "https://127.0.0.1:9/")
+        gate.reset(expected="Bearer az-plain-token")
+        assert len(_client(gate.url).search_experiments()) >= 1
+        assert gate.seen == ["Bearer az-plain-token"]

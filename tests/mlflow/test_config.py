@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import pytest
 
 from secretkit.core.config import BackendSpec
 from secretkit.core.errors import ConfigurationError, InvalidReference
 from secretkit.mlflow.config import client_settings, read_settings
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 UUID = "01234567-89ab-cdef-0123-456789abcdef"
 
@@ -279,3 +282,18 @@ class TestClientSettings:
         env = {"SECRETKIT_MLFLOW_REF": "env://X", "SECRETKIT_MAX_STALE": "10"}
         core = client_settings(read_settings(env), env)
         assert core.cache.max_stale == 10.0
+
+    @pytest.mark.parametrize("how", ["SECRETKIT_CONFIG", "--config"])
+    def test_a_files_max_stale_is_kept(self, how: str, tmp_path: Path) -> None:
+        """A file's own max_stale wins over the plugin's hour, however it is given."""
+        path = tmp_path / "secretkit.toml"
+        path.write_text("[cache]\nmax_stale = 60\n")
+        env = {"SECRETKIT_MLFLOW_REF": "env://X"}
+        if how == "SECRETKIT_CONFIG":
+            core = client_settings(read_settings(env), {**env, how: str(path)})
+        else:
+            core = client_settings(read_settings(env), env, config_path=str(path))
+        assert core.cache.max_stale == 60.0
+        path.write_text("[cache]\nttl = 5\n")
+        core = client_settings(read_settings(env), env, config_path=str(path))
+        assert core.cache.max_stale == 3600.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from secretkit.mlflow._hosts import HostAllowlist, describe
+from secretkit.mlflow._hosts import HostAllowlist, describe, same_origin
 
 
 @pytest.mark.parametrize(
@@ -64,3 +64,24 @@ def test_refusals_are_logged_once_per_host(caplog: pytest.LogCaptureFixture) -> 
     assert "b.com:444" in caplog.text
     assert "pw" not in caplog.text
     assert describe("https://[::1]/") == "[::1]:443"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "kept"),
+    [
+        ("https://m.corp.com/a", "https://M.CORP.COM:443/b?x=1", True),
+        ("http://127.0.0.1:5000/a", "http://127.0.0.1:5000/b", True),
+        ("http://m.corp.com/a", "https://m.corp.com/a", True),  # upgrade, as requests
+        ("http://m.corp.com:8080/", "https://m.corp.com:8080/", False),
+        ("https://m.corp.com/", "http://m.corp.com/", False),  # downgrade
+        ("https://m.corp.com:8443/", "http://m.corp.com:8443/", False),
+        ("http://127.0.0.1:5000/", "http://localhost:5000/", False),
+        ("http://127.0.0.1:5000/", "http://127.0.0.1:5001/", False),
+        ("https://m.corp.com/", "https://m.corp.com.evil.net/", False),
+        ("https://m.corp.com/", "https://m.corp.com@evil.net/", False),
+        ("https://m.corp.com/", "not a url", False),
+    ],
+)
+def test_same_origin(old: str, new: str, kept: bool) -> None:
+    """A redirect keeps credentials only on the same scheme, host and port."""
+    assert same_origin(old, new) is kept

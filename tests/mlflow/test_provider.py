@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -126,6 +127,33 @@ class TestEndToEnd:
         secrets_file({"username": name, "password": rotated})
         assert len(client.search_experiments()) >= 1
         assert shared_auth().client.stats().backend_calls == calls + 1
+
+    def test_artifact_upload_after_rotation(
+        self,
+        gate: Gate,
+        monkeypatch: pytest.MonkeyPatch,
+        secrets_file: Callable[[object], None],
+        tmp_path: Path,
+    ) -> None:
+        """An artifact PUT refused after a rotation is resent with its whole file."""
+        secrets_file({"token": "before"})
+        monkeypatch.setenv("SECRETKIT_MLFLOW_REF", "file://mlflow/auth")
+        gate.reset(expected="Bearer before")
+        client = _client(gate.url)
+        run = client.create_run(client.create_experiment(f"a-{tmp_path.name}"))
+        first, second = tmp_path / "first.txt", tmp_path / "second.txt"
+        first.write_text("one")
+        second.write_text("two " * 10_000)
+        client.log_artifact(run.info.run_id, str(first))  # MLflow caches the repo
+        secrets_file({"token": "after"})
+        gate.reset(expected="Bearer after")
+        client.log_artifact(run.info.run_id, str(second))
+        assert (gate.methods, gate.seen) == (
+            ["PUT", "PUT"],
+            ["Bearer before", "Bearer after"],
+        )
+        copy = client.download_artifacts(run.info.run_id, "second.txt", str(tmp_path))
+        assert Path(copy).read_text() == "two " * 10_000
 
     def test_missing_secret_fails_loudly_and_sends_nothing(
         self,

@@ -9,24 +9,23 @@ forwards the request to the server as the admin.
 
 from __future__ import annotations
 
-__all__ = ("ADMIN_PASSWORD", "Gate", "Tracking", "tracking_server")
+__all__ = ("ADMIN_PASSWORD", "Gate", "Tracking", "gate_server", "tracking_server")
 
 import base64
 import http.client
 import os
 import sys
-import threading
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import requests
 
 from tests.servers import free_port, running
+
+from .loopback import serve
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -124,6 +123,7 @@ class Gate:
     :ivar header: the header it checks
     :ivar expected: the value it accepts (``Bearer <token>`` or a raw token)
     :ivar seen: the value of ``header`` on each request, ``None`` when absent
+    :ivar methods: the method of each request
     """
 
     upstream: str
@@ -131,18 +131,21 @@ class Gate:
     header: str = "Authorization"
     expected: str = ""
     seen: list[str | None] = field(default_factory=list)
+    methods: list[str] = field(default_factory=list)
     url: str = ""
 
     def reset(self, *, header: str = "Authorization", expected: str = "") -> None:
         """Want ``expected`` in ``header`` from now on; forget what was seen."""
         self.header, self.expected = header, expected
         self.seen.clear()
+        self.methods.clear()
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         got = environ.get("HTTP_" + self.header.upper().replace("-", "_"))
         self.seen.append(got)
+        self.methods.append(environ["REQUEST_METHOD"])
         if got != self.expected or not self.expected:
             start_response("401 Unauthorized", [("Content-Type", "application/json")])
             return [b'{"error_code": "UNAUTHENTICATED"}']
@@ -177,27 +180,9 @@ class Gate:
         return [data]
 
 
-class _Server(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @contextmanager
 def gate_server(tracking: Tracking) -> Iterator[Gate]:
     """Serve a :class:`Gate` before ``tracking`` on a free loopback port."""
     gate = Gate(upstream=tracking.url, admin=tracking.admin())
-    server = make_server(
-        "127.0.0.1", 0, gate, server_class=_Server, handler_class=_Quiet
-    )
-    gate.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve(gate) as gate.url:
         yield gate
-    finally:
-        server.shutdown()
-        server.server_close()

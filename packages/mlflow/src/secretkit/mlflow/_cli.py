@@ -4,7 +4,8 @@
 ``doctor`` resolves the reference, fetches the secret, builds the header (shown
 masked), checks the tracking host against the allowlist and, with ``--dry-run
 URL``, sends one request to the server and reports its status. It exits 0 when
-every check passed, 2 when the configuration is invalid, else 1.
+every check passed, 2 when the configuration is invalid, else 1. Both take
+``--config FILE`` (a secretkit TOML file), as ``secretkit --config FILE`` does.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "backends, each with the variable it came from. Never a value.",
     )
     shown.add_argument("--json", action="store_true", help="print a JSON object")
+    _config_option(shown)
     shown.set_defaults(command=info)
     check = commands.add_parser(
         "doctor",
@@ -59,7 +61,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=10.0,
         help="how long the request may take (default: 10)",
     )
+    _config_option(check)
     check.set_defaults(command=doctor)
+
+
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    import argparse
+
+    # The same option as `secretkit --config`, also accepted after the command;
+    # when absent here, the global one (or none) stands.
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="a secretkit TOML file for the backends and cache; SECRETKIT_* "
+        "variables are then ignored (SECRETKIT_MLFLOW_* and the "
+        "mlflow-secrets-auth variables still count)",
+    )
 
 
 def info(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ allows that port only, where a URL without a port has its scheme's (80, 443).
 
 from __future__ import annotations
 
-__all__ = ("HostAllowlist",)
+__all__ = ("HostAllowlist", "describe", "same_origin")
 
 import logging
 import threading
@@ -91,6 +91,28 @@ def describe(url: str) -> str:
         return "<no host>"
     host, port = target
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def same_origin(old: str, new: str) -> bool:
+    """Say whether a redirect from ``old`` to ``new`` may keep the credentials.
+
+    It may when scheme, host and port are the same, or for an upgrade from http
+    on port 80 to https on port 443 of the same host: the rule requests follows
+    for ``Authorization``, here for any header.
+    """
+    was, now = _origin(old), _origin(new)
+    if was is None or now is None or was[1] != now[1]:
+        return False
+    return was == now or (was[::2], now[::2]) == (("http", 80), ("https", 443))
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        return None
+    target = _target(url)
+    return None if target is None else (scheme, target[0], target[1])
 
 
 def _target(url: str) -> tuple[str, int] | None:

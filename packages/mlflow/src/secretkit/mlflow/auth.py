@@ -5,7 +5,9 @@ refused host gets no header (and one warning). Then the secret comes from the
 client's cache (a hit costs no lock and no thread hop) and the header value built
 from it is reused until the secret changes. A 401 or 403 answer makes it ask the
 backend again, once for all requests refused at the same time, and resend the
-request once with the new credentials; a second refusal is returned as it is.
+request once with the new credentials (a file body is rewound first; a generator
+body cannot be resent); a second refusal is returned as it is. A redirect to
+another origin, or outside the allowlist, drops the header whatever its name.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import requests.auth
 from requests.cookies import extract_cookies_to_jar
 
 from ._header import header_value
-from ._hosts import HostAllowlist, describe
+from ._hosts import HostAllowlist, describe, same_origin
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -120,38 +122,49 @@ class SecretAuth(requests.auth.AuthBase):
         return value
 
     def _on_response(self, response: Response, **kwargs: Any) -> Response:
-        if response.is_redirect:
-            self._drop_on_other_host(response)
-            return response
         request = response.request
+        if response.is_redirect:
+            self._drop_on_other_origin(response, request)
+            return response
         if response.status_code not in _REFUSED:
             return response
         refused = request.headers.get(self.settings.header)
         if refused is None:
             return response
-        body: object = request.body
-        if body is not None and not isinstance(body, (bytes, str)):
-            return response  # a stream cannot be sent twice
+        # Fetched again even when the request cannot be resent, so the next one
+        # carries the new credentials.
         value = self._renewed(refused)
+        where = describe(request.url or "")
         if _same(value, refused):
             _log.info(
                 "%s refused the MLflow credentials (%d) and %s still holds the same",
-                describe(request.url or ""),
+                where,
+                response.status_code,
+                self.settings.ref,
+            )
+            return response
+        if not _rewound(request):
+            _log.info(
+                "%s refused the MLflow credentials (%d): %s fetched again; the "
+                "request was not resent, its body is a stream",
+                where,
                 response.status_code,
                 self.settings.ref,
             )
             return response
         _log.info(
             "%s refused the MLflow credentials (%d): %s fetched again, request resent",
-            describe(request.url or ""),
+            where,
             response.status_code,
             self.settings.ref,
         )
         # Release the connection first, so the retry may reuse it.
         response.content  # noqa: B018
         response.close()
+        # requests follows a redirect of the answer from this request, not from
+        # the copy sent below: both carry the new value.
+        request.headers[self.settings.header] = value
         retry = request.copy()
-        retry.headers[self.settings.header] = value
         # The refusal's cookies go along, as requests' own digest auth does.
         jar = retry._cookies  # type: ignore[attr-defined]  # not in types-requests
         extract_cookies_to_jar(jar, request, response.raw)  # type: ignore[no-untyped-call]  # untyped in types-requests
@@ -159,16 +172,21 @@ class SecretAuth(requests.auth.AuthBase):
         again = response.connection.send(retry, **kwargs)
         again.history.append(response)
         again.request = retry
+        if again.is_redirect:  # requests runs no hooks on this answer
+            self._drop_on_other_origin(again, request)
         return again
 
-    def _drop_on_other_host(self, response: Response) -> None:
-        # requests drops only Authorization when a redirect leaves the host; a
-        # custom header would follow, so it is dropped here the same way.
+    def _drop_on_other_origin(
+        self, response: Response, request: PreparedRequest
+    ) -> None:
+        # requests drops only Authorization when a redirect leaves the origin; a
+        # custom header would follow, so it is dropped here the same way, and
+        # for a target outside the allowlist too.
         from urllib.parse import urljoin
 
-        request = response.request
-        target = urljoin(request.url or "", response.headers.get("location", ""))
-        if describe(target) != describe(request.url or "") or not self.allows(target):
+        source = response.request.url or ""
+        target = urljoin(source, response.headers.get("location", ""))
+        if not same_origin(source, target) or not self.allows(target):
             request.headers.pop(self.settings.header, None)
 
     def __repr__(self) -> str:
@@ -180,6 +198,26 @@ class SecretAuth(requests.auth.AuthBase):
 
 def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
+
+
+def _rewound(request: PreparedRequest) -> bool:
+    """Make ``request``'s body ready to send again; say whether it could be.
+
+    Bytes can; a file requests noted the start of (MLflow uploads artifacts so)
+    is seeked back there; a generator or an unseekable stream cannot.
+    """
+    body: object = request.body
+    if body is None or isinstance(body, (bytes, str)):
+        return True
+    start = getattr(request, "_body_position", None)
+    seek = getattr(body, "seek", None)
+    if not isinstance(start, int) or seek is None:
+        return False
+    try:
+        seek(start)
+    except (OSError, ValueError):  # closed, or a pipe
+        return False
+    return True
 
 
 def build_auth(

@@ -442,8 +442,8 @@ def client_settings(
 
     ``SECRETKIT_*`` variables (or the file at ``config_path``) as any secretkit
     client reads them, plus the backend options mlflow-secrets-auth's variables
-    imply, the plugin's TTL, and stale-if-error for an hour unless
-    ``SECRETKIT_MAX_STALE`` says otherwise.
+    imply, the plugin's TTL, and stale-if-error for an hour unless the file or
+    ``SECRETKIT_MAX_STALE`` sets another ``max_stale``.
 
     :raises ConfigurationError: naming the variable or key at fault
     """
@@ -474,7 +474,10 @@ def client_settings(
                 from_text=True,
             )
     cache = base.cache
-    if "SECRETKIT_MAX_STALE" not in env:
+    # Stale-if-error for an hour, unless a file or SECRETKIT_MAX_STALE says.
+    if cache.max_stale == 0 and (
+        config_path is not None or "SECRETKIT_MAX_STALE" not in env
+    ):
         cache = replace(cache, max_stale=_STALE)
     if settings.ttl is not None:
         cache = replace(cache, ttl=settings.ttl)
