@@ -8,11 +8,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from secretkit.core import SecretClient
-from secretkit.core.errors import InvalidReference, NotSupported, SecretNotFound
+from secretkit.core.errors import (
+    BackendError,
+    InvalidReference,
+    NotSupported,
+    SecretNotFound,
+)
 from secretkit.core.secret import SecretRef
 
 from ._direct import opened, run
-from .fake_keyvault import TENANT
+from .fake_keyvault import TENANT, Reply
 
 
 async def test_read_field_and_metadata(kv, options) -> None:
@@ -32,6 +37,57 @@ async def test_read_field_and_metadata(kv, options) -> None:
     assert secret.metadata["tags"] == {"team": "ml"}
     assert secret.metadata["enabled"] is True
     assert secret.metadata["vault_url"] == kv.url
+
+
+async def test_read_decodes_as_the_sdk_does(kv, options) -> None:
+    """A read's version, creation time and metadata equal the SDK's own decoding."""
+    from secretkit.azure._convert import metadata
+
+    now = int(datetime.now(UTC).timestamp())
+    version = kv.seed(
+        "decoded",
+        "v",
+        content_type="text/plain",
+        tags={"team": "ml", "tier": "1"},
+        nbf=now - 60,
+        exp=now + 3600,
+    )
+    async with opened(options) as backend:
+        ours = await run(backend.fetch, SecretRef.parse("decoded"))
+        sdk = await run(backend.vault.get().get_secret, "decoded")
+    assert ours.version == sdk.properties.version == version
+    assert ours.created == sdk.properties.created_on
+    assert ours.created is not None
+    assert dict(ours.metadata) == metadata(sdk.properties)
+    assert ours.metadata["not_before"] == datetime.fromtimestamp(now - 60, UTC)
+    assert ours.metadata["expires_on"] == datetime.fromtimestamp(now + 3600, UTC)
+
+
+async def test_answer_not_a_secret_bundle(kv, options) -> None:
+    """A 200 whose JSON is not an object is BackendError, without the body."""
+    canary = "bundle-CANARY-41d7"
+    kv.rules.append(
+        lambda r: None if "/oauth2/" in r.path else Reply(200, [canary, canary])
+    )
+    async with opened(options) as backend:
+        with pytest.raises(BackendError, match="DecodeError") as caught:
+            await run(backend.fetch, SecretRef.parse("a"))
+    assert canary not in str(caught.value)
+    assert not isinstance(caught.value, SecretNotFound)
+
+
+async def test_version_and_api_version_in_the_request(kv, options) -> None:
+    """A ?version= read asks for that version, with the configured api-version."""
+    first = kv.seed("db", "one")
+    kv.seed("db", "two")
+    async with opened(options, api_version="7.5") as backend:
+        value = await run(backend.fetch, SecretRef.parse(f"db?version={first}"))
+    assert value.value == "one"
+    assert value.version == first
+    reads = [r for r in kv.requests if r.path.startswith("/secrets/")]
+    assert reads[-1].path == f"/secrets/db/{first}"
+    assert reads[-1].query["api-version"] == "7.5"
+    assert reads[-1].headers["accept"] == "application/json"
 
 
 async def test_challenge_then_client_secret_token(kv, options) -> None:

@@ -1,18 +1,23 @@
-"""Key Vault's secret objects as secretkit's ``SecretValue`` and ``SecretInfo``."""
+"""Key Vault's secrets as secretkit's ``SecretValue`` and ``SecretInfo``.
+
+Reads arrive as Key Vault's JSON (a ``SecretBundle``, :func:`from_bundle`);
+writes and listings as the SDK's objects (:func:`metadata`, :func:`to_info`).
+Both give the same metadata, decoded as the SDK decodes it.
+"""
 
 from __future__ import annotations
 
-__all__ = ("metadata", "to_info", "to_value", "unusable")
+__all__ = ("from_bundle", "metadata", "to_info", "unusable")
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from secretkit.core.backend import SecretInfo, SecretValue
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from azure.keyvault.secrets import KeyVaultSecret, SecretProperties
+    from azure.keyvault.secrets import SecretProperties
 
 
 def metadata(properties: SecretProperties) -> dict[str, object]:
@@ -55,15 +60,50 @@ def unusable(metadata: Mapping[str, object], now: datetime | None = None) -> str
     return None
 
 
-def to_value(secret: KeyVaultSecret) -> SecretValue:
-    """A read secret; the value is Key Vault's text, ``content_type`` in metadata."""
-    properties = secret.properties
+def from_bundle(bundle: Mapping[str, Any]) -> SecretValue:
+    """A read secret from Key Vault's JSON for it, with :func:`metadata`'s keys.
+
+    Times are epoch seconds there, ``datetime`` in UTC here; the name, version and
+    vault URL come from the ``id`` (``https://<vault>/secrets/<name>/<version>``).
+
+    :param bundle: the ``SecretBundle`` object Key Vault answered
+    """
+    from urllib.parse import urlsplit  # loaded by then: aiohttp imports it
+
+    attributes = bundle.get("attributes") or {}
+    name = version = vault_url = None
+    source = bundle.get("id")
+    if isinstance(source, str) and source:
+        parts = urlsplit(source)
+        path = [part for part in parts.path.split("/") if part]
+        if parts.scheme and parts.hostname and 2 <= len(path) <= 3:
+            port = f":{parts.port}" if parts.port else ""
+            vault_url = f"{parts.scheme}://{parts.hostname}{port}"
+            name = path[1]
+            version = path[2] if len(path) == 3 else None
     return SecretValue(
-        value=secret.value or "",
-        version=properties.version,
-        created=properties.created_on,
-        metadata=metadata(properties),
+        value=bundle.get("value") or "",
+        version=version,
+        created=_time(attributes.get("created")),
+        metadata={
+            "name": name,
+            "vault_url": vault_url,
+            "content_type": bundle.get("contentType"),
+            "enabled": attributes.get("enabled"),
+            "not_before": _time(attributes.get("nbf")),
+            "expires_on": _time(attributes.get("exp")),
+            "updated": _time(attributes.get("updated")),
+            "tags": dict(bundle.get("tags") or {}),
+            "recovery_level": attributes.get("recoveryLevel"),
+            "managed": bundle.get("managed"),
+        },
     )
+
+
+def _time(seconds: object) -> datetime | None:
+    if isinstance(seconds, (int, float)) and not isinstance(seconds, bool):
+        return datetime.fromtimestamp(seconds, UTC)
+    return None
 
 
 def to_info(name: str, versions: Sequence[SecretProperties]) -> SecretInfo:

@@ -27,7 +27,7 @@ from secretkit.core.backend import Backend, SecretValue
 from secretkit.core.errors import NotSupported, SecretkitError, SecretNotFound
 
 from ._client import VaultClient
-from ._convert import metadata, to_info, to_value, unusable
+from ._convert import from_bundle, metadata, to_info, unusable
 from ._names import NameMap
 from .credentials import describe
 from .errors import map_errors
@@ -103,8 +103,8 @@ class KeyVaultBackend(Backend):
         """
         vault_name = self._vault_name(ref, "fetch")
         with self._errors("get_secret", vault_name):
-            secret = await self.vault.get().get_secret(vault_name, ref.version)
-        value = to_value(secret)
+            bundle = await self.vault.read(vault_name, ref.version)
+        value = from_bundle(bundle)
         reason = unusable(value.metadata)
         if reason is not None:
             raise SecretNotFound(
@@ -120,9 +120,9 @@ class KeyVaultBackend(Backend):
     ) -> Mapping[SecretRef, SecretValue | SecretkitError]:
         """Read several secrets concurrently: Key Vault has no batch read.
 
-        The connection pool keeps ``max_concurrency`` reads in flight at most.
-        Workers, up to four per connection, take the refs in turn: a request waits
-        for a connection ready-built while another worker decodes its answer.
+        ``max_concurrency`` workers, one per pooled connection, take the refs in
+        turn. More would not send sooner: the pool holds their requests back, and
+        building them up front delays reading the answers that free connections.
         Under trio the whole batch crosses to the SDK's loop once, not per ref.
 
         :return: for every ref, its value or its own error
@@ -138,7 +138,7 @@ class KeyVaultBackend(Backend):
                     outcomes[ref] = exc
 
         async with anyio.create_task_group() as tg:
-            for _ in range(min(len(refs), 4 * self.settings.max_concurrency)):
+            for _ in range(min(len(refs), self.settings.max_concurrency)):
                 tg.start_soon(worker)
         return outcomes
 
@@ -290,7 +290,7 @@ class KeyVaultBackend(Backend):
         if secret:
             vault_name = self.names.to_vault(secret)
             with self._errors("get_secret", vault_name):
-                await client.get_secret(vault_name)
+                await self.vault.read(vault_name, None)
         else:
             with self._errors("list_properties_of_secrets", None):
                 await anext(

@@ -11,7 +11,8 @@
   ``ServiceRequestError`` and ``ServiceResponseError`` (connection errors and
   timeouts, named as ``connect_timeout`` or ``read_timeout``):
   ``BackendUnavailable``
-- anything else Azure reports: ``BackendError``
+- ``DecodeError`` (an answer that is not the JSON Key Vault sends) and anything
+  else Azure reports: ``BackendError``
 
 Messages name the operation, the secret, the vault and Key Vault's error code,
 never the text it sent back nor a token. The SDK's exception stays chained.
@@ -68,6 +69,8 @@ def _classify(exc: Exception, credential: str) -> tuple[type[SecretkitError], st
         if tried:
             said += f" (tried {', '.join(dict.fromkeys(tried))})"
         return CredentialError, said
+    if isinstance(exc, az.DecodeError):  # a 200 whose body is not a secret's JSON
+        return BackendError, f"{name}: the answer is not Key Vault's JSON"
     if isinstance(exc, az.HttpResponseError):
         status = exc.status_code or 0
         code, inner = error_code(exc)

@@ -254,6 +254,9 @@ class Reader:
         """
         error = flight.error
         if flight.abandoned or not isinstance(error, SecretkitError):
+            if flight.secret is not None:  # cached: its get() takes the hit path
+                route = self.route(ref)
+                route.slot = self.cache.slot(route.key)
             return None
         route = self.route(ref)
         if isinstance(error, BackendUnavailable) and self.cache.stale_value(route.key):

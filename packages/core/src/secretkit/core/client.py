@@ -253,7 +253,8 @@ class SecretClient:
                 # it reported is kept rather than asked again one by one.
                 flight = covered[ref]
                 if flight is not None:
-                    await flight.done.wait()
+                    if not flight.done.is_set():  # a batch settles all at once
+                        await flight.done.wait()
                     error = reader.settled(ref, flight)
                     if error is not None:
                         outcomes[str(ref)] = error
