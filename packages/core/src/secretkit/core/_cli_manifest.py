@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Final
 
 import anyio
 
-from ._cli_read import open_client
+from ._cli_read import open_client, seconds
 from .errors import (
     AccessDenied,
     BackendUnavailable,
@@ -100,7 +100,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout",
         metavar="SECONDS",
-        type=_seconds,
+        type=seconds,
         default=60.0,
         help="how long fetching every secret may take (default: 60)",
     )
@@ -309,18 +309,6 @@ def _unmet(entry: Entry, secret: Secret, age: timedelta | None) -> str | None:
                 f"older than max_age {format_age(expect.max_age)} ({format_age(age)})"
             )
     return "; ".join(missed) or None
-
-
-def _seconds(text: str) -> float:
-    import argparse
-
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = 0.0
-    if not 0 < seconds < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return seconds
 
 
 class _Progress:

@@ -6,7 +6,7 @@ value reaches stdout only through ``get --reveal``.
 
 from __future__ import annotations
 
-__all__ = ("get", "load_settings", "ls", "open_client", "print_json")
+__all__ = ("get", "load_settings", "ls", "open_client", "print_json", "seconds")
 
 import base64
 import json
@@ -30,6 +30,19 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger(__name__)
 _MASK: Final = "****"
+
+
+def seconds(text: str) -> float:
+    """An argparse type: a positive, finite number of seconds."""
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
 
 
 def load_settings(path: str | None) -> config.Settings:

@@ -182,16 +182,6 @@ def _logging(*, verbose: bool) -> Iterator[None]:
         logger.propagate = saved[1]
 
 
-def _seconds(text: str) -> float:
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = 0.0
-    if not 0 < seconds < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return seconds
-
-
 class _Parser(argparse.ArgumentParser):
     """An argument parser that never repeats the arguments it rejects."""
 
@@ -288,7 +278,7 @@ def _parser() -> argparse.ArgumentParser:
     doctor.add_argument(
         "--timeout",
         metavar="SECONDS",
-        type=_seconds,
+        type=_cli_read.seconds,
         default=10.0,
         help="how long each backend check may take (default: 10)",
     )
