@@ -28,6 +28,7 @@ naming the key and where it came from.
 from __future__ import annotations
 
 __all__ = (
+    "CLIENT_KEYS",
     "BackendSpec",
     "Settings",
     "find_config",
@@ -51,8 +52,10 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 _PREFIX: Final = "SECRETKIT_"
-# ``manifest`` belongs to :mod:`secretkit.core.manifest`; clients leave it alone.
-_TOP_KEYS: Final = ("backends", "cache", "default", "manifest", "max_threads")
+# What a client reads from a configuration file; ``manifest`` is another table
+# there, for :mod:`secretkit.core.manifest`, which clients leave alone.
+CLIENT_KEYS: Final = ("backends", "cache", "default", "max_threads")
+_TOP_KEYS: Final = (*CLIENT_KEYS, "manifest")
 _POLICY_FIELDS: Final = tuple(f.name for f in fields(CachePolicy))
 _INT_FIELDS: Final = ("max_entries",)
 

@@ -30,6 +30,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from ._toml_lines import Path_, key_lines
+from .config import CLIENT_KEYS as _CLIENT_KEYS
 from .config import find_config
 from .errors import ConfigurationError, InvalidReference
 from .secret import SecretRef
@@ -40,21 +42,13 @@ if TYPE_CHECKING:
 
 _FILE_NAME: Final = "secretkit-manifest.toml"
 _KEYS: Final = ("ref", "env", "file", "fields", "min_length", "max_age")
-_CONFIG_KEYS: Final = ("backends", "cache", "default", "max_threads")
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 _ENV = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([dhms]?)")
 _UNITS: Final = {"d": 86400, "h": 3600, "m": 60, "s": 1, "": 1}
 _SHOWN: Final = 10  # problems in one message; the rest are counted
 
-# What the line scanner reads: headers and ``key =`` lines, keys bare or quoted.
-_PART = r"""\s*(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*')\s*"""
-_PARTS = re.compile(_PART)
-_HEADER = re.compile(rf"\s*\[\[?({_PART}(?:\.{_PART})*)\]")
-_ASSIGN = re.compile(rf"({_PART}(?:\.{_PART})*)=")
 _SECTION = re.compile(r"^\s*\[\s*manifest\s*[.\]]", re.MULTILINE)
-
-Path_ = tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -155,7 +149,7 @@ def load_manifest(path: str | os.PathLike[str] | None = None) -> Manifest:
         what = "no such file" if isinstance(exc, FileNotFoundError) else "unreadable"
         problem = f"{found}: manifest {what} ({type(exc).__name__})"
     else:
-        checker = _Checker(found, _key_lines(text))
+        checker = _Checker(found, key_lines(text))
         entries = checker.manifest(data)
         checker.raise_problems()
         return Manifest(path=found, entries=entries)
@@ -201,7 +195,7 @@ class _Checker:
             tool = data.get("tool")
             section = tool.get("secretkit") if isinstance(tool, dict) else None
             table = section.get("manifest") if isinstance(section, dict) else None
-        elif "manifest" in data or any(key in data for key in _CONFIG_KEYS):
+        elif "manifest" in data or any(key in data for key in _CLIENT_KEYS):
             prefix = ("manifest",)
             table = data.get("manifest")
         if not isinstance(table, dict):
@@ -376,40 +370,3 @@ def _seconds(value: object) -> float | None:
     else:
         return None
     return seconds if 0 < seconds < timedelta.max.total_seconds() else None
-
-
-def _key_lines(text: str) -> dict[Path_, int]:
-    """Map each table header and ``key =`` line to its line number (from 1).
-
-    ``tomllib`` keeps no positions; this reads just enough of TOML to point at a
-    problem. Lines inside multi-line strings are skipped; keys inside inline tables
-    are not seen, so those point at the key holding the table.
-    """
-    lines: dict[Path_, int] = {}
-    table: Path_ = ()
-    in_string = False
-    for number, line in enumerate(text.splitlines(), start=1):
-        quotes = line.count('"""') + line.count("'''")
-        if in_string:
-            in_string = quotes % 2 == 0
-            continue
-        if header := _HEADER.match(line):
-            table = _split(header.group(1))
-            lines.setdefault(table, number)
-        elif assign := _ASSIGN.match(line):
-            lines.setdefault((*table, *_split(assign.group(1))), number)
-        in_string = quotes % 2 == 1
-    return lines
-
-
-def _split(path: str) -> Path_:
-    parts = []
-    for match in _PARTS.finditer(path):
-        part = match.group().strip()
-        if part[:1] in ("'", '"'):
-            try:  # TOML's basic-string escapes are JSON's, near enough
-                part = json.loads(part) if part[0] == '"' else part[1:-1]
-            except ValueError:
-                part = part[1:-1]
-        parts.append(part)
-    return tuple(parts)
