@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from .moto_process import moto_server
+from .moto_process import identity, moto_server
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -31,14 +31,9 @@ def aws_env(
     for name in list(os.environ):
         if name.startswith(("AWS_", "SECRETKIT_")):
             monkeypatch.delenv(name)
-    env = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
+    env = identity(tmp_path) | {
         "AWS_REGION": "us-east-1",
         "AWS_ENDPOINT_URL": moto_url,
-        "AWS_CONFIG_FILE": str(tmp_path / "aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "aws-credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)

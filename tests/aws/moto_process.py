@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ("moto_server",)
+__all__ = ("identity", "moto_server")
 
 import os
 import sys
@@ -33,3 +33,20 @@ def moto_server(log_dir: Path, env: Mapping[str, str] | None = None) -> Iterator
         env={**os.environ, **(env or {})},
     ):
         yield url
+
+
+def identity(
+    home: Path, *, key: str = "testing", secret: str = "testing"
+) -> dict[str, str]:
+    """AWS variables for a test identity: its keys, no real ~/.aws, no IMDS.
+
+    :param home: a temporary folder; the config and credentials files named there
+        do not exist, so nothing on this machine is read
+    """
+    return {
+        "AWS_ACCESS_KEY_ID": key,
+        "AWS_SECRET_ACCESS_KEY": secret,
+        "AWS_CONFIG_FILE": str(home / "aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(home / "aws-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }

@@ -18,7 +18,7 @@ import boto3
 import pytest
 import yaml
 
-from tests.aws.moto_process import moto_server
+from tests.aws.moto_process import identity, moto_server
 from tests.e2e.test_deployment import _cli
 
 if TYPE_CHECKING:
@@ -95,13 +95,7 @@ def deployment(tmp_path: Path, moto: str) -> tuple[Path, dict[str, str]]:
         for key, value in os.environ.items()
         if not key.startswith(("AWS_", "SECRETKIT_"))
     }
-    env |= {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_CONFIG_FILE": str(tmp_path / "none"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
+    env |= identity(tmp_path)
     return tmp_path, env
 
 

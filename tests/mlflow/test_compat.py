@@ -19,6 +19,7 @@ from secretkit.core.errors import (
     CredentialError,
     SecretkitError,
 )
+from tests.aws.moto_process import identity, moto_server
 
 from .test_provider import _client, _log_a_run
 
@@ -38,8 +39,6 @@ CLIENT_SECRET = "client-secret-for-mlflow-tests"
 @pytest.fixture(scope="session")
 def moto_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A moto server for the AWS variables."""
-    from tests.aws.moto_process import moto_server
-
     with moto_server(tmp_path_factory.mktemp("moto")) as url:
         yield url
 
@@ -49,15 +48,9 @@ def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
     """AWS variables for moto, and a boto3 client to store secrets with."""
     import boto3
 
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": moto_url,
-        "AWS_CONFIG_FILE": str(tmp_path / "aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "aws-credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }.items():
+    for name, value in (
+        identity(tmp_path) | {"AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": moto_url}
+    ).items():
         monkeypatch.setenv(name, value)
     return boto3.client(
         "secretsmanager",

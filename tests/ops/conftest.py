@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from secretkit.core.cli import main
-from tests.aws.moto_process import moto_server
+from tests.aws.moto_process import identity, moto_server
 from tests.azure._tls import TestCertificates, make_certificates
 from tests.azure.fake_keyvault import TENANT, FakeKeyVault
 from tests.vault.bao_process import ROOT_TOKEN, bao_server
@@ -109,11 +109,8 @@ def config(
     for name in list(os.environ):
         if name.startswith(("AWS_", "VAULT_", "AZURE_", "SECRETKIT_")):
             monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-creds"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    for name, value in identity(tmp_path).items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "secretkit.toml"

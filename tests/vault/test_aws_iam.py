@@ -19,7 +19,7 @@ from secretkit.core.errors import ConfigurationError, CredentialError
 from secretkit.core.options import Options
 from secretkit.vault.config import read_settings
 from secretkit.vault.credentials import chain_for
-from tests.aws.moto_process import moto_server
+from tests.aws.moto_process import identity, moto_server
 
 from .aws_login import HEADER, AwsAuth, aws_auth_server
 
@@ -70,11 +70,8 @@ def aws_env(
     for name in list(os.environ):
         if name.startswith("AWS_"):
             monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", iam_user[1])
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", iam_user[2])
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-creds"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    for name, value in identity(tmp_path, key=iam_user[1], secret=iam_user[2]).items():
+        monkeypatch.setenv(name, value)
 
 
 def _chain(url: str, **values: object):
