@@ -85,6 +85,21 @@ class TestAllowlist:
         assert gate.seen == ["Bearer t", None, "Bearer t"]
 
 
+def _rotated(
+    auth: Callable[..., SecretAuth],
+    secrets_file: Callable[[object], None],
+    old: str,
+    new: str,
+    **env: str,
+) -> SecretAuth:
+    """An auth whose cache holds the token ``old`` while the store holds ``new``."""
+    secrets_file({"token": old})
+    sender = auth(**env)
+    sender.header()
+    secrets_file({"token": new})
+    return sender
+
+
 def _to(url: str, status: str = "302 Found") -> Callable[[Seen], Answer]:
     return lambda seen: (status, [("Location", url)])
 
@@ -163,10 +178,13 @@ class TestRedirects:
         secrets_file: Callable[[object], None],
     ) -> None:
         """Refused, resent with the new secret, redirected away: nothing follows."""
-        secrets_file({"token": CANARY + "-old"})
-        sender = auth(SECRETKIT_MLFLOW_HEADER="X-Api-Key")
-        sender.header()
-        secrets_file({"token": CANARY + "-new"})
+        sender = _rotated(
+            auth,
+            secrets_file,
+            CANARY + "-old",
+            CANARY + "-new",
+            SECRETKIT_MLFLOW_HEADER="X-Api-Key",
+        )
         away = _to(f"http://localhost:{second.port}/landing")
         first.rule = lambda seen: (
             away(seen)
@@ -274,10 +292,7 @@ class TestRenewal:
         status: str,
     ) -> None:
         """A 401 and a 403 both renew the secret and resend the request once."""
-        secrets_file({"token": "old"})
-        sender = auth()
-        sender.header()
-        secrets_file({"token": "new"})
+        sender = _rotated(auth, secrets_file, "old", "new")
         first.rule = lambda seen: (
             ("200 OK", [])
             if seen.headers.get("authorization") == "Bearer new"
@@ -296,10 +311,7 @@ class TestRenewal:
         secrets_file: Callable[[object], None],
     ) -> None:
         """A streamed body gets its 401 back; the next request has the new secret."""
-        secrets_file({"token": "old"})
-        sender = auth()
-        sender.header()
-        secrets_file({"token": "new"})
+        sender = _rotated(auth, secrets_file, "old", "new")
         gate.reset(expected="Bearer new")
 
         def body() -> Iterator[bytes]:
@@ -325,10 +337,7 @@ class TestRenewal:
         tmp_path: Path,
     ) -> None:
         """A file body (as MLflow uploads artifacts) goes again from its start."""
-        secrets_file({"token": "old"})
-        sender = auth()
-        sender.header()
-        secrets_file({"token": "new"})
+        sender = _rotated(auth, secrets_file, "old", "new")
         gate.reset(expected="Bearer new")
         query = tmp_path / "query.json"
         query.write_text('{"max_results": 1, "filter": "name = \'Default\'"}')
