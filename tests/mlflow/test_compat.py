@@ -36,6 +36,22 @@ CLIENT_ID = "11111111-2222-3333-4444-555555555555"
 CLIENT_SECRET = "client-secret-for-mlflow-tests"
 
 
+def _azure_identity(key_vault: FakeKeyVault, certs: TestCertificates) -> dict[str, str]:
+    """A client-secret identity for the test Key Vault, its private CA trusted."""
+    from tests.azure.fake_keyvault import TENANT
+
+    return {
+        "AZURE_TENANT_ID": TENANT,
+        "AZURE_CLIENT_ID": CLIENT_ID,
+        "AZURE_CLIENT_SECRET": CLIENT_SECRET,
+        "AZURE_AUTHORITY_HOST": key_vault.url,
+        # The fake vault's private CA and loopback host, as secretkit options.
+        "SECRETKIT_AZURE_CREDENTIAL": "client_secret",
+        "SECRETKIT_AZURE_CA_BUNDLE": str(certs.ca),
+        "SECRETKIT_AZURE_VERIFY_CHALLENGE_RESOURCE": "false",
+    }
+
+
 @pytest.fixture(scope="session")
 def moto_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A moto server for the AWS variables."""
@@ -297,27 +313,21 @@ class TestAzure:
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         """AZURE_KEY_VAULT_URL, secret name, version, mode and TTL: bearer works."""
-        from tests.azure.fake_keyvault import TENANT
 
         name = f"mlflow-{uuid.uuid4().hex[:8]}"
         version = key_vault.seed(name, '{"token": "az-1"}')
         key_vault.seed(name, '{"token": "az-2"}')
-        for variable, value in {
-            "MLFLOW_SECRETS_AUTH_ENABLE": "azure-key-vault",
-            "AZURE_KEY_VAULT_URL": key_vault.url,
-            "MLFLOW_AZURE_SECRET_NAME": name,
-            "MLFLOW_AZURE_SECRET_VERSION": version,
-            "MLFLOW_AZURE_AUTH_MODE": "bearer",
-            "MLFLOW_AZURE_TTL_SEC": "60",
-            "AZURE_TENANT_ID": TENANT,
-            "AZURE_CLIENT_ID": CLIENT_ID,
-            "AZURE_CLIENT_SECRET": CLIENT_SECRET,
-            "AZURE_AUTHORITY_HOST": key_vault.url,
-            # The fake vault's private CA and loopback host, as secretkit options.
-            "SECRETKIT_AZURE_CREDENTIAL": "client_secret",
-            "SECRETKIT_AZURE_CA_BUNDLE": str(certs.ca),
-            "SECRETKIT_AZURE_VERIFY_CHALLENGE_RESOURCE": "false",
-        }.items():
+        for variable, value in (
+            {
+                "MLFLOW_SECRETS_AUTH_ENABLE": "azure-key-vault",
+                "AZURE_KEY_VAULT_URL": key_vault.url,
+                "MLFLOW_AZURE_SECRET_NAME": name,
+                "MLFLOW_AZURE_SECRET_VERSION": version,
+                "MLFLOW_AZURE_AUTH_MODE": "bearer",
+                "MLFLOW_AZURE_TTL_SEC": "60",
+            }
+            | _azure_identity(key_vault, certs)
+        ).items():
             monkeypatch.setenv(variable, value)
         gate.reset(expected="Bearer az-1")
         assert len(_client(gate.url).search_experiments()) >= 1
@@ -333,21 +343,16 @@ class TestAzure:
         also_plain: bool,
     ) -> None:
         """MLFLOW_AZURE_KEY_VAULT_URL alone works, and wins over AZURE_KEY_VAULT_URL."""
-        from tests.azure.fake_keyvault import TENANT
 
         name = f"mlflow-{uuid.uuid4().hex[:8]}"
         key_vault.seed(name, "az-plain-token")
-        for variable, value in {
-            "MLFLOW_AZURE_KEY_VAULT_URL": key_vault.url,
-            "MLFLOW_AZURE_SECRET_NAME": name,
-            "AZURE_TENANT_ID": TENANT,
-            "AZURE_CLIENT_ID": CLIENT_ID,
-            "AZURE_CLIENT_SECRET": CLIENT_SECRET,
-            "AZURE_AUTHORITY_HOST": key_vault.url,
-            "SECRETKIT_AZURE_CREDENTIAL": "client_secret",
-            "SECRETKIT_AZURE_CA_BUNDLE": str(certs.ca),
-            "SECRETKIT_AZURE_VERIFY_CHALLENGE_RESOURCE": "false",
-        }.items():
+        for variable, value in (
+            {
+                "MLFLOW_AZURE_KEY_VAULT_URL": key_vault.url,
+                "MLFLOW_AZURE_SECRET_NAME": name,
+            }
+            | _azure_identity(key_vault, certs)
+        ).items():
             monkeypatch.setenv(variable, value)
         if also_plain:  # nothing listens there: used, it would fail the call
             monkeypatch.setenv("AZURE_KEY_VAULT_URL", "https://127.0.0.1:9/")
