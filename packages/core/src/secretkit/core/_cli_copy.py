@@ -30,7 +30,7 @@ import sys
 from typing import TYPE_CHECKING, Any, Final
 
 from . import _cli_manifest, errors, transfer
-from ._cli_read import open_client, print_json
+from ._cli_read import error_line, open_client, print_json
 from .secret import SecretRef
 
 if TYPE_CHECKING:
@@ -276,10 +276,9 @@ def _exit(planned: transfer.Plan, report: transfer.Report | None, total: int) ->
         ) from first
     conflicts = sum(step.action == "conflict" for step in planned.steps)
     if conflicts:
-        print(
-            f"secretkit: error: {conflicts} destination(s) hold a different value; "
-            "nothing was overwritten: check them, then use --overwrite",
-            file=sys.stderr,
+        error_line(
+            f"{conflicts} destination(s) hold a different value; "
+            "nothing was overwritten: check them, then use --overwrite"
         )
         return _CONFLICT
     return 0

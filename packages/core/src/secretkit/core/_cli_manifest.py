@@ -14,7 +14,6 @@ __all__ = (
     "Outcome",
     "add_arguments",
     "check_backends",
-    "error_line",
     "fetch",
     "format_age",
     "load",
@@ -30,7 +29,7 @@ from typing import TYPE_CHECKING, Final
 
 import anyio
 
-from ._cli_read import open_client, seconds
+from ._cli_read import error_line, open_client, seconds
 from .errors import (
     AccessDenied,
     BackendUnavailable,
@@ -251,11 +250,6 @@ def require(outcomes: Sequence[Outcome]) -> int | None:
         raise type(error)(message, ref=error.ref, backend=error.backend) from error
     error_line(message)
     return 1
-
-
-def error_line(message: str) -> None:
-    """Print one ``secretkit: error:`` line, as the command does for errors."""
-    print(f"secretkit: error: {message}", file=sys.stderr)
 
 
 def format_age(age: timedelta | None) -> str:

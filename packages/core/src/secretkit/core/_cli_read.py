@@ -6,7 +6,15 @@ value reaches stdout only through ``get --reveal``.
 
 from __future__ import annotations
 
-__all__ = ("get", "load_settings", "ls", "open_client", "print_json", "seconds")
+__all__ = (
+    "error_line",
+    "get",
+    "load_settings",
+    "ls",
+    "open_client",
+    "print_json",
+    "seconds",
+)
 
 import base64
 import json
@@ -30,6 +38,11 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger(__name__)
 _MASK: Final = "****"
+
+
+def error_line(message: str) -> None:
+    """Print an error as every command does: one ``secretkit: error:`` line."""
+    print(f"secretkit: error: {message}", file=sys.stderr)
 
 
 def seconds(text: str) -> float:

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Final, final
 
 import anyio
 
-from . import _cli_manifest
+from . import _cli_manifest, _cli_read
 from .errors import DecodeError, InvalidReference, SecretkitError
 from .manifest import Entry
 from .secret import SecretRef
@@ -238,10 +238,10 @@ class _Child:
         try:
             self.process = subprocess.Popen(argv, env=env)
         except FileNotFoundError:
-            _cli_manifest.error_line(f"command not found: {argv[0]}")
+            _cli_read.error_line(f"command not found: {argv[0]}")
             return 127
         except OSError as exc:
-            _cli_manifest.error_line(f"cannot run {argv[0]}: {exc.strerror}")
+            _cli_read.error_line(f"cannot run {argv[0]}: {exc.strerror}")
             return 126
         for signum in self.pending:  # they came while the child was starting
             self.process.send_signal(signum)

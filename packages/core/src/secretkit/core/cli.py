@@ -60,6 +60,7 @@ from . import (
     _cli_run,
     _cli_verify,
 )
+from ._cli_read import error_line
 from .errors import (
     AccessDenied,
     BackendError,
@@ -126,13 +127,13 @@ def _run(args: argparse.Namespace) -> int:
             return cast("int", anyio.run(command, args, backend="asyncio"))
         return cast("int", command(args))
     except KeyboardInterrupt:
-        _error("interrupted")
+        error_line("interrupted")
         return _INTERRUPTED
     except SecretkitError as exc:
         cause = exc.__cause__
         if cause is not None:  # the type only: an SDK's message may quote a value
             _log.debug("%s caused by %s", type(exc).__name__, type(cause).__name__)
-        _error(exc.message)
+        error_line(exc.message)
         return _exit_code(exc)
     except BrokenPipeError:
         # The reader went away (``secretkit ls | head``): stop quietly, and keep
@@ -143,19 +144,19 @@ def _run(args: argparse.Namespace) -> int:
     except Exception as exc:
         if args.verbose:
             traceback.print_exc(file=sys.stderr)
-            _error(f"unexpected {type(exc).__name__} (a bug; the traceback is above)")
+            error_line(
+                f"unexpected {type(exc).__name__} (a bug; the traceback is above)"
+            )
         else:
-            _error(f"unexpected {type(exc).__name__}; run with -v for the traceback")
+            error_line(
+                f"unexpected {type(exc).__name__}; run with -v for the traceback"
+            )
         return 1
 
 
 def _exit_code(exc: SecretkitError) -> int:
     """Return the exit code for an error, by the table in the module docstring."""
     return next(code for cls, code in _EXIT_CODES if isinstance(exc, cls))
-
-
-def _error(message: str) -> None:
-    print(f"secretkit: error: {message}", file=sys.stderr)
 
 
 @contextmanager
